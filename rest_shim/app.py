@@ -1,0 +1,70 @@
+"""create_app(settings): the FastAPI app. Its lifespan owns the grpc.aio channel.
+
+The shim knows nothing of server/: it only holds a gRPC channel and the generated stubs.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import grpc
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rest_shim import streaming
+from rest_shim.errors import ShimError
+from rest_shim.routes import inference, root
+from rest_shim.settings import Settings
+from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class Stubs:
+    inference: inference_pb2_grpc.InferenceServiceStub
+    models: models_pb2_grpc.ModelServiceStub
+    version: models_pb2_grpc.VersionServiceStub
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        channel = grpc.aio.insecure_channel(
+            settings.grpc_target,
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ],
+        )
+        app.state.stubs = Stubs(
+            inference=inference_pb2_grpc.InferenceServiceStub(channel),
+            models=models_pb2_grpc.ModelServiceStub(channel),
+            version=models_pb2_grpc.VersionServiceStub(channel),
+        )
+        try:
+            yield
+        finally:
+            await channel.close()
+
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.include_router(root.router)
+    app.include_router(inference.router)
+
+    @app.exception_handler(ShimError)
+    async def shim_error(request: Request, exc: ShimError) -> Response:
+        return streaming.error_response(exc.status, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # gin's defaults, which Ollama clients see for unknown routes and methods.
+        if exc.status_code == 404:
+            return PlainTextResponse("404 page not found", status_code=404)
+        if exc.status_code == 405:
+            return PlainTextResponse("405 method not allowed", status_code=405)
+        return streaming.error_response(exc.status_code, str(exc.detail))
+
+    return app

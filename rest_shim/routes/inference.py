@@ -1,0 +1,33 @@
+"""POST /api/generate and POST /api/chat."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from rest_shim import streaming
+from rest_shim.body import read_json
+from rest_shim.codec.chat import chat_request_to_pb, chat_response_from_pb
+from rest_shim.codec.generate import generate_request_to_pb, generate_response_from_pb
+
+router = APIRouter()
+
+
+@router.post("/api/generate")
+async def generate(request: Request) -> Response:
+    pb = generate_request_to_pb(await read_json(request, "GenerateRequest"))
+    call = request.app.state.stubs.inference.Generate(
+        pb, timeout=request.app.state.settings.deadline("generate")
+    )
+    if pb.HasField("stream") and not pb.stream:
+        return await streaming.single(request, call, generate_response_from_pb)
+    return await streaming.ndjson(call, generate_response_from_pb)
+
+
+@router.post("/api/chat")
+async def chat(request: Request) -> Response:
+    pb = chat_request_to_pb(await read_json(request, "ChatRequest"))
+    call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
+    if pb.HasField("stream") and not pb.stream:
+        return await streaming.single(request, call, chat_response_from_pb)
+    return await streaming.ndjson(call, chat_response_from_pb)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Idempotent set-up: a project venv, llama-cpp-python built for this CPU, the Python
+# dependencies, and the default model. Safe to run again; each step is skipped when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+CACHE=${TOKENWIRE_CACHE:-$HOME/.cache/tokenwire}
+LLAMA_VERSION=0.3.36
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --upgrade pip
+fi
+PIP="$VENV/bin/pip"
+
+# llama-cpp-python: the default build uses -march=native, which on this machine's Xeon
+# turns on AMX and crashes in llama_decode. Build portable x86-64 with the SIMD levels
+# this CPU really has, read from /proc/cpuinfo. pip caches wheels without regard to
+# CMAKE_ARGS, so we build with --no-cache-dir into a folder keyed by version + flags.
+if ! "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION')" 2>/dev/null; then
+  flags="/proc/cpuinfo"
+  has() { grep -qw "$1" "$flags"; }
+  CMAKE_ARGS="-DGGML_NATIVE=OFF"
+  has avx && CMAKE_ARGS+=" -DGGML_AVX=ON"
+  has avx2 && CMAKE_ARGS+=" -DGGML_AVX2=ON"
+  has fma && CMAKE_ARGS+=" -DGGML_FMA=ON"
+  has f16c && CMAKE_ARGS+=" -DGGML_F16C=ON"
+  has avx512f && CMAKE_ARGS+=" -DGGML_AVX512=ON"
+  has avx512_vnni && CMAKE_ARGS+=" -DGGML_AVX512_VNNI=ON"
+  key=$(printf '%s|%s|%s' "$LLAMA_VERSION" "$CMAKE_ARGS" "$("$VENV/bin/python" -c 'import sys;print(sys.version_info[:2])')" | sha256sum | cut -c1-16)
+  wheeldir="$CACHE/wheels/llama-cpp-python-$key"
+  if ! ls "$wheeldir"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    echo "building llama-cpp-python $LLAMA_VERSION with CMAKE_ARGS=$CMAKE_ARGS (about 4 minutes)"
+    mkdir -p "$wheeldir.tmp"
+    CMAKE_ARGS="$CMAKE_ARGS" "$PIP" wheel --quiet --no-deps --no-cache-dir --no-binary llama-cpp-python \
+      -w "$wheeldir.tmp" "llama-cpp-python==$LLAMA_VERSION"
+    echo "$CMAKE_ARGS" > "$wheeldir.tmp/CMAKE_ARGS"
+    rm -rf "$wheeldir" && mv "$wheeldir.tmp" "$wheeldir"
+  fi
+  "$PIP" install --quiet --no-deps --force-reinstall "$wheeldir"/llama_cpp_python-*.whl
+fi
+
+# The project and its pinned dependencies (llama-cpp-python is already satisfied above).
+stamp="$VENV/.deps-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  "$PIP" install --quiet -e ".[dev]"
+  touch "$stamp"
+fi
+
+# Generated stubs, then the default model into the download cache.
+make --no-print-directory proto
+"$VENV/bin/python" -m server.bootstrap

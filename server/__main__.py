@@ -1,0 +1,47 @@
+"""python -m server: run the gRPC model runner until SIGTERM or SIGINT.
+
+Shutdown is graceful: health turns NOT_SERVING (so a mesh stops routing here), new
+RPCs are refused, in-flight streams get TOKENWIRE_SHUTDOWN_GRACE seconds to finish,
+then the engines are freed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from server.app import build_server
+from server.settings import Settings
+
+_LOG = logging.getLogger("tokenwire.server")
+
+
+async def serve(settings: Settings) -> None:
+    server = build_server(settings)
+    await server.grpc_server.start()
+    await server.set_serving(True)
+    host = settings.grpc_addr.rsplit(":", 1)[0]
+    # Tests start the server on port 0 and read the real port from this line.
+    print(f"tokenwire gRPC listening on {host}:{server.port}", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+    _LOG.info("shutting down: draining in-flight RPCs for up to %.0fs", settings.shutdown_grace_s)
+    await server.health.enter_graceful_shutdown()
+    await server.grpc_server.stop(settings.shutdown_grace_s)
+    await server.scheduler.close()
+    _LOG.info("stopped")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(Settings.from_env()))
+
+
+if __name__ == "__main__":
+    main()

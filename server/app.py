@@ -1,0 +1,86 @@
+"""build_server(settings): wire store, scheduler, servicers, health and reflection.
+
+Everything the server is made of is visible here. Collaborators are injected
+(engine_factory) so tests can substitute them where that is legitimate (scheduler
+unit tests); the real server always uses LlamaEngine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from server.interceptors import ErrorInterceptor
+from server.scheduler import EngineFactory, Scheduler
+from server.services.inference import InferenceService
+from server.services.models import ModelService, VersionService
+from server.settings import Settings
+from server.store.models import ModelStore
+from server.store.seed import seed_default_model
+from tokenwire.v1 import inference_pb2, inference_pb2_grpc, models_pb2, models_pb2_grpc
+
+SERVICE_NAMES = (
+    inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name,
+    models_pb2.DESCRIPTOR.services_by_name["ModelService"].full_name,
+    models_pb2.DESCRIPTOR.services_by_name["VersionService"].full_name,
+)
+
+# Generous limits: prompts with images and embedding batches exceed gRPC's 4 MiB
+# default, and the same limit must be raised on the client side too.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class Server:
+    grpc_server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    scheduler: Scheduler
+    port: int
+
+    async def set_serving(self, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", *SERVICE_NAMES):
+            await self.health.set(name, status)
+
+
+def _default_engine_factory():
+    from server.engine.llama import LlamaEngine  # imports llama_cpp only when serving
+
+    return LlamaEngine
+
+
+def build_server(settings: Settings, engine_factory: EngineFactory | None = None) -> Server:
+    store = ModelStore(settings.models_dir)
+    if settings.default_model:
+        seed_default_model(store, settings.cache_dir)
+    scheduler = Scheduler(engine_factory or _default_engine_factory())
+    server = grpc.aio.server(
+        interceptors=[ErrorInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Accept client keepalive pings down to every 10 s; a stricter server
+            # answers GOAWAY too_many_pings to clients tuned for long streams.
+            ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+        ],
+    )
+    inference_pb2_grpc.add_InferenceServiceServicer_to_server(
+        InferenceService(settings, store, scheduler), server
+    )
+    models_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(), server)
+    models_pb2_grpc.add_VersionServiceServicer_to_server(VersionService(), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = server.add_insecure_port(settings.grpc_addr)
+    if port == 0:
+        raise OSError(f"cannot listen on {settings.grpc_addr}")
+    return Server(server, health_servicer, scheduler, port)

@@ -1,0 +1,351 @@
+"""LlamaEngine: one thread owns a llama_context with `num_parallel` sequence slots.
+
+Each step builds one llama_batch that mixes one decode token per generating slot with
+bounded prefill chunks of newcomers, runs one llama_decode, then samples every slot
+that produced logits with that slot's own llama.cpp sampler chain. A finished slot
+keeps its KV cache; the next request whose prompt shares a prefix with it only
+prefills the new tokens. Nothing else touches the context (llama.cpp is not
+thread-safe per context); the ctypes calls release the GIL, so the asyncio loop of
+the gRPC server keeps running while the engine decodes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import logging
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import llama_cpp as lc
+
+from server.engine.stops import StopMatcher
+from server.engine.types import (
+    CompletionRequest,
+    DoneEvent,
+    ErrorEvent,
+    LoadOptions,
+    SamplingParams,
+    Stream,
+    TokenEvent,
+)
+from server.errors import Internal
+
+_LOG = logging.getLogger(__name__)
+_BACKEND_LOCK = threading.Lock()
+_BACKEND_READY = False
+
+
+@lc.llama_log_callback
+def _quiet_log(level, text, user_data):  # pragma: no cover - called from C
+    if level >= 4 and os.environ.get("TOKENWIRE_LLAMA_LOG"):  # debug aid only
+        _LOG.debug(text.decode(errors="replace").rstrip())
+
+
+def _init_backend() -> None:
+    global _BACKEND_READY
+    with _BACKEND_LOCK:
+        if not _BACKEND_READY:
+            lc.llama_log_set(_quiet_log, ctypes.c_void_p())
+            lc.llama_backend_init()
+            _BACKEND_READY = True
+
+
+def _sampler_chain(vocab_n: int, p: SamplingParams, num_ctx: int):
+    chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+    add = lambda s: lc.llama_sampler_chain_add(chain, s)  # noqa: E731
+    last_n = num_ctx if p.repeat_last_n < 0 else p.repeat_last_n
+    if last_n and (p.repeat_penalty != 1.0 or p.presence_penalty or p.frequency_penalty):
+        add(
+            lc.llama_sampler_init_penalties(last_n, p.repeat_penalty, p.frequency_penalty, p.presence_penalty)
+        )
+    seed = lc.LLAMA_DEFAULT_SEED if p.seed < 0 else p.seed & 0xFFFFFFFF
+    if p.temperature <= 0:
+        add(lc.llama_sampler_init_greedy())
+    elif p.mirostat == 1:
+        add(lc.llama_sampler_init_temp(p.temperature))
+        add(lc.llama_sampler_init_mirostat(vocab_n, seed, p.mirostat_tau, p.mirostat_eta, 100))
+    elif p.mirostat == 2:
+        add(lc.llama_sampler_init_temp(p.temperature))
+        add(lc.llama_sampler_init_mirostat_v2(seed, p.mirostat_tau, p.mirostat_eta))
+    else:
+        if p.top_k > 0:
+            add(lc.llama_sampler_init_top_k(p.top_k))
+        if p.typical_p < 1.0:
+            add(lc.llama_sampler_init_typical(p.typical_p, 1))
+        if p.top_p < 1.0:
+            add(lc.llama_sampler_init_top_p(p.top_p, 1))
+        if p.min_p > 0:
+            add(lc.llama_sampler_init_min_p(p.min_p, 1))
+        add(lc.llama_sampler_init_temp(p.temperature))
+        add(lc.llama_sampler_init_dist(seed))
+    return chain
+
+
+@dataclass
+class _Seq:
+    request: CompletionRequest
+    stream: Stream
+    prompt: list[int]
+    sampler: object = None
+    n_fed: int = 0  # prompt tokens already in the KV cache
+    generated: list[int] = field(default_factory=list)
+    next_token: int | None = None  # sampled, not yet decoded
+    t_start: float = 0.0
+    t_first: float = 0.0
+    prompt_evaluated: int = 0
+    decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
+    )
+    stops: StopMatcher | None = None
+
+
+@dataclass
+class _Slot:
+    seq_id: int
+    cached: list[int] = field(default_factory=list)  # tokens whose KV is in this sequence
+    seq: _Seq | None = None
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class LlamaEngine:
+    def __init__(self, model_path: Path, options: LoadOptions):
+        _init_backend()
+        self.options = options
+        self.size_bytes = model_path.stat().st_size
+        mparams = lc.llama_model_default_params()
+        mparams.n_gpu_layers = 0
+        self._model = lc.llama_model_load_from_file(str(model_path).encode(), mparams)
+        if not self._model:
+            raise Internal(f"failed to load model {model_path}")
+        self._vocab = lc.llama_model_get_vocab(self._model)
+        self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
+        self.n_ctx_train = lc.llama_model_n_ctx_train(self._model)
+        self.num_ctx = max(4, min(options.num_ctx, self.n_ctx_train or options.num_ctx))
+        threads = options.num_thread or os.cpu_count() or 1
+        cparams = lc.llama_context_default_params()
+        cparams.n_ctx = self.num_ctx * options.num_parallel
+        cparams.n_batch = options.num_batch
+        cparams.n_ubatch = options.num_batch
+        cparams.n_seq_max = options.num_parallel
+        cparams.n_threads = threads
+        cparams.n_threads_batch = threads
+        cparams.kv_unified = True  # needed to share a prefix between sequences later
+        self._ctx = lc.llama_init_from_model(self._model, cparams)
+        if not self._ctx:
+            lc.llama_model_free(self._model)
+            raise Internal("failed to create the llama.cpp context")
+        self._mem = lc.llama_get_memory(self._ctx)
+        self.size_bytes += lc.llama_state_get_size(self._ctx)
+        self._batch = lc.llama_batch_init(options.num_batch, 0, options.num_parallel)
+        self._slots = [_Slot(i) for i in range(options.num_parallel)]
+        self._pending: deque[_Seq] = deque()
+        self._cv = threading.Condition()
+        self._closing = False
+        self._piece = ctypes.create_string_buffer(256)
+        self.batch_sizes: dict[int, int] = {}  # sequences per decode step -> steps (observability)
+        self._thread = threading.Thread(target=self._run, name=f"engine-{model_path.name[:19]}", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------ any thread
+
+    def tokenize(self, text: str) -> list[int]:
+        data = text.encode()
+        cap = len(data) + 8
+        arr = (lc.llama_token * cap)()
+        n = lc.llama_tokenize(self._vocab, data, len(data), arr, cap, True, True)
+        if n < 0:
+            arr = (lc.llama_token * -n)()
+            n = lc.llama_tokenize(self._vocab, data, len(data), arr, -n, True, True)
+        return list(arr[:n])
+
+    def submit(self, request: CompletionRequest) -> Stream:
+        stream = Stream()
+        prompt = request.prefix_tokens + self.tokenize(request.prompt)
+        seq = _Seq(request=request, stream=stream, prompt=prompt)
+        with self._cv:
+            if self._closing:
+                raise Internal("model is unloading")
+            self._pending.append(seq)
+            self._cv.notify()
+        return stream
+
+    def close(self) -> None:
+        with self._cv:
+            self._closing = True
+            self._cv.notify()
+        self._thread.join()
+        lc.llama_batch_free(self._batch)
+        lc.llama_free(self._ctx)
+        lc.llama_model_free(self._model)
+
+    # ------------------------------------------------------------ engine thread
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._closing and not self._pending and not any(s.seq for s in self._slots):
+                    self._cv.wait()
+                if self._closing:
+                    for s in self._slots:
+                        if s.seq:
+                            s.seq.stream.post(ErrorEvent(Internal("model unloaded")))
+                    for seq in self._pending:
+                        seq.stream.post(ErrorEvent(Internal("model unloaded")))
+                    return
+                self._admit()
+            try:
+                self._step()
+            except Exception as exc:  # an engine bug must not hang every client
+                _LOG.exception("engine step failed")
+                for s in self._slots:
+                    if s.seq:
+                        s.seq.stream.post(ErrorEvent(exc))
+                        self._release(s)
+
+    def _admit(self) -> None:
+        """Move pending requests into free slots, preferring the slot with the longest cached prefix."""
+        while self._pending:
+            seq = self._pending[0]
+            if seq.stream.cancelled:
+                self._pending.popleft()
+                continue
+            free = [s for s in self._slots if s.seq is None]
+            if not free:
+                return
+            self._pending.popleft()
+            slot = max(free, key=lambda s: _common_prefix(s.cached, seq.prompt))
+            self._start(slot, seq)
+
+    def _start(self, slot: _Slot, seq: _Seq) -> None:
+        p = seq.request.sampling
+        # Fit the prompt into the context: keep num_keep tokens at the front and the
+        # most recent tokens, leaving room to generate (Ollama's truncation shape).
+        limit = self.num_ctx - 1
+        if len(seq.prompt) > limit:
+            keep = len(seq.prompt) if p.num_keep < 0 else min(p.num_keep, limit // 2)
+            seq.prompt = seq.prompt[:keep] + seq.prompt[len(seq.prompt) - (limit - keep) :]
+        reuse = _common_prefix(slot.cached, seq.prompt)
+        if reuse == len(seq.prompt):
+            reuse -= 1  # the last prompt token must be decoded to get logits
+        lc.llama_memory_seq_rm(self._mem, slot.seq_id, reuse, -1)
+        slot.cached = seq.prompt[:reuse]
+        seq.n_fed = reuse
+        seq.sampler = _sampler_chain(self.n_vocab, p, self.num_ctx)
+        seq.stops = StopMatcher(p.stop)
+        seq.t_start = time.perf_counter()
+        slot.seq = seq
+
+    def _release(self, slot: _Slot) -> None:
+        if slot.seq and slot.seq.sampler:
+            lc.llama_sampler_free(slot.seq.sampler)
+        slot.seq = None
+
+    def _step(self) -> None:
+        batch = self._batch
+        budget = self.options.num_batch
+        n = 0
+        outputs: list[tuple[_Slot, int]] = []
+        for slot in self._slots:
+            seq = slot.seq
+            if seq is None:
+                continue
+            if seq.stream.cancelled:
+                self._release(slot)
+                continue
+            if seq.next_token is not None:
+                self._add(n, seq.next_token, len(slot.cached), slot.seq_id, True)
+                slot.cached.append(seq.next_token)
+                seq.next_token = None
+                outputs.append((slot, n))
+                n += 1
+                budget -= 1
+        for slot in self._slots:
+            seq = slot.seq
+            if seq is None or seq.n_fed >= len(seq.prompt) or budget <= 0:
+                continue
+            take = min(budget, len(seq.prompt) - seq.n_fed)
+            for k in range(take):
+                tok = seq.prompt[seq.n_fed + k]
+                last = seq.n_fed + k == len(seq.prompt) - 1
+                self._add(n, tok, len(slot.cached), slot.seq_id, last)
+                slot.cached.append(tok)
+                if last:
+                    outputs.append((slot, n))
+                n += 1
+            seq.n_fed += take
+            seq.prompt_evaluated += take
+            budget -= take
+        if n == 0:
+            return
+        batch.n_tokens = n
+        rc = lc.llama_decode(self._ctx, batch)
+        if rc != 0:
+            raise Internal(f"llama_decode failed with status {rc}")
+        self.batch_sizes[len(outputs)] = self.batch_sizes.get(len(outputs), 0) + 1
+        now = time.perf_counter()
+        for slot, idx in outputs:
+            self._sample(slot, idx, now)
+
+    def _add(self, i: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
+        b = self._batch
+        b.token[i] = token
+        b.pos[i] = pos
+        b.n_seq_id[i] = 1
+        b.seq_id[i][0] = seq_id
+        b.logits[i] = logits
+
+    def _sample(self, slot: _Slot, idx: int, now: float) -> None:
+        seq = slot.seq
+        assert seq is not None
+        if not seq.generated and not seq.t_first:
+            seq.t_first = now
+        token = lc.llama_sampler_sample(seq.sampler, self._ctx, idx)
+        if lc.llama_vocab_is_eog(self._vocab, token):
+            self._finish(slot, "stop", now, flush=True)
+            return
+        seq.generated.append(token)
+        n = lc.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, True)
+        text = seq.decoder.decode(self._piece.raw[: max(n, 0)])
+        emit, stopped = seq.stops.feed(text)
+        seq.stream.post(TokenEvent(emit))
+        limit = seq.request.sampling.num_predict
+        if limit < 0:
+            limit = 10 * self.num_ctx
+        if stopped:
+            self._finish(slot, "stop", now, flush=False)
+        elif len(seq.generated) >= limit or len(slot.cached) + 1 >= self.num_ctx:
+            self._finish(slot, "length", now, flush=True)
+        else:
+            seq.next_token = token
+
+    def _finish(self, slot: _Slot, reason: str, now: float, flush: bool) -> None:
+        """End a sequence. flush: emit text held back as a possible stop prefix."""
+        seq = slot.seq
+        assert seq is not None
+        tail = seq.decoder.decode(b"", final=True)
+        tail = seq.stops.feed(tail)[0] + seq.stops.flush() if flush else ""
+        if tail:
+            seq.stream.post(TokenEvent(tail))
+        seq.stream.post(
+            DoneEvent(
+                done_reason=reason,
+                prompt_eval_count=seq.prompt_evaluated,
+                prompt_eval_duration_ns=int((seq.t_first - seq.t_start) * 1e9),
+                eval_count=len(seq.generated),
+                eval_duration_ns=int((now - seq.t_first) * 1e9),
+                context=seq.prompt + seq.generated,
+            )
+        )
+        self._release(slot)

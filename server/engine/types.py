@@ -1,0 +1,112 @@
+"""The engine interface: what services and the scheduler see of an engine.
+
+An engine owns one loaded model. `submit` hands it a tokenised-on-arrival prompt and
+returns a Stream of events; `Stream.cancel()` frees the slot within one decode step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass
+class SamplingParams:
+    """Resolved options (server defaults < model params < request), reference §2."""
+
+    temperature: float = 0.8
+    top_k: int = 40
+    top_p: float = 0.9
+    min_p: float = 0.0
+    typical_p: float = 1.0
+    repeat_last_n: int = 64
+    repeat_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    mirostat: int = 0
+    mirostat_tau: float = 5.0
+    mirostat_eta: float = 0.1
+    seed: int = -1
+    num_predict: int = -1
+    num_keep: int = 4
+    stop: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CompletionRequest:
+    prompt: str
+    sampling: SamplingParams
+    # Tokens to prepend (the deprecated `context` input), already tokens.
+    prefix_tokens: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TokenEvent:
+    """Text produced by one sampled token ("" while a stop sequence may be forming)."""
+
+    text: str
+
+
+@dataclass
+class DoneEvent:
+    done_reason: str  # "stop" | "length"
+    prompt_eval_count: int
+    prompt_eval_duration_ns: int
+    eval_count: int
+    eval_duration_ns: int
+    context: list[int]
+
+
+@dataclass
+class ErrorEvent:
+    error: Exception
+
+
+Event = TokenEvent | DoneEvent | ErrorEvent
+
+
+class Stream:
+    """Async iterator over one sequence's events; cancel() stops its work."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self.cancelled = False
+
+    def post(self, event: Event) -> None:
+        """Called from the engine thread."""
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            event = await self._queue.get()
+            yield event
+            if not isinstance(event, TokenEvent):
+                return
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Runner options fixed at load; a request with other values reloads the model."""
+
+    num_ctx: int
+    num_batch: int
+    num_parallel: int
+    num_thread: int
+
+
+class Engine(Protocol):
+    n_ctx_train: int
+    options: LoadOptions
+    size_bytes: int
+
+    def submit(self, request: CompletionRequest) -> Stream: ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,89 @@
+"""Resolve options: server defaults < the model's params layer < request options (reference §2)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from server.engine.types import LoadOptions, SamplingParams
+from server.errors import InvalidArgument
+from server.settings import Settings
+from tokenwire.v1 import types_pb2
+
+_INT = {
+    "num_keep",
+    "seed",
+    "num_predict",
+    "top_k",
+    "repeat_last_n",
+    "mirostat",
+    "num_ctx",
+    "num_batch",
+    "num_gpu",
+    "main_gpu",
+    "num_thread",
+    "draft_num_predict",
+}
+_FLOAT = {
+    "temperature",
+    "top_p",
+    "min_p",
+    "typical_p",
+    "repeat_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "mirostat_tau",
+    "mirostat_eta",
+}
+_SAMPLING = {f.name for f in fields(SamplingParams)}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Type-check a params-layer value the way Ollama's FromMap does."""
+    if key == "stop":
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidArgument(f'option "{key}" must be of type array')
+        return list(value)
+    if key in _INT:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidArgument(f'option "{key}" must be of type integer')
+        return int(value)
+    if key in _FLOAT:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidArgument(f'option "{key}" must be of type float32')
+        return float(value)
+    return value
+
+
+def sampling_params(model_params: dict[str, Any], request: types_pb2.Options | None) -> SamplingParams:
+    p = SamplingParams()
+    for key, value in model_params.items():
+        if key in _SAMPLING:  # unknown and runner keys are ignored here, as in Ollama
+            setattr(p, key, _coerce(key, value))
+    if request is not None:
+        for desc, value in request.ListFields():
+            if desc.name == "stop":
+                p.stop = list(value)
+            elif desc.name in _SAMPLING:
+                setattr(p, desc.name, value)
+    return p
+
+
+def load_options(
+    settings: Settings, model_params: dict[str, Any], request: types_pb2.Options | None
+) -> LoadOptions:
+    def pick(key: str, default: int) -> int:
+        if request is not None and request.HasField(key):
+            return int(getattr(request, key))
+        if key in model_params:
+            return _coerce(key, model_params[key])
+        return default
+
+    return LoadOptions(
+        num_ctx=max(4, pick("num_ctx", settings.context_length)),
+        num_batch=max(1, pick("num_batch", 512)),
+        num_parallel=settings.num_parallel,
+        num_thread=pick("num_thread", settings.num_threads),
+    )

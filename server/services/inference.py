@@ -1,0 +1,240 @@
+"""InferenceService: Generate and Chat (Embed and Embeddings come with issue 4).
+
+Thin: validate, resolve the model, render the prompt, hand it to the engine through
+the scheduler, and translate engine events into response chunks. Cancelling the RPC
+(client gone, deadline) cancels the engine sequence in the `finally`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from server import options as opts
+from server.engine.types import CompletionRequest, DoneEvent, ErrorEvent, TokenEvent
+from server.errors import InvalidArgument, NotFound, Unimplemented
+from server.scheduler import Scheduler
+from server.settings import Settings
+from server.store.models import Model, ModelStore
+from server.template import prompt as tpl
+from tokenwire.v1 import inference_pb2, inference_pb2_grpc, types_pb2
+
+_DONE = {
+    "stop": types_pb2.DONE_REASON_STOP,
+    "length": types_pb2.DONE_REASON_LENGTH,
+    "load": types_pb2.DONE_REASON_LOAD,
+    "unload": types_pb2.DONE_REASON_UNLOAD,
+}
+
+
+def _now() -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(time.time_ns())
+    return ts
+
+
+@dataclass
+class _Final:
+    done_reason: str
+    total_duration: int = 0
+    load_duration: int = 0
+    prompt_eval_count: int = 0
+    prompt_eval_duration: int = 0
+    eval_count: int = 0
+    eval_duration: int = 0
+    context: tuple[int, ...] = ()
+
+    def metrics(self) -> dict:
+        return {
+            "done": True,
+            "done_reason": _DONE[self.done_reason],
+            "total_duration": self.total_duration,
+            "load_duration": self.load_duration,
+            "prompt_eval_count": self.prompt_eval_count,
+            "prompt_eval_duration": self.prompt_eval_duration,
+            "eval_count": self.eval_count,
+            "eval_duration": self.eval_duration,
+        }
+
+
+def _think_requested(think: types_pb2.Think, has: bool) -> bool:
+    if not has:
+        return False
+    return think.level != types_pb2.THINK_LEVEL_UNSPECIFIED if think.HasField("level") else think.enabled
+
+
+class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
+    def __init__(self, settings: Settings, store: ModelStore, scheduler: Scheduler):
+        self._settings = settings
+        self._store = store
+        self._scheduler = scheduler
+
+    def _resolve(self, name: str) -> Model:
+        if not name:
+            # Ollama's generate and chat fall through to the lookup with an empty name.
+            raise NotFound("model '' not found")
+        return self._store.resolve(name)
+
+    def _check_common(self, request, model: Model) -> None:
+        if not 0 <= request.top_logprobs <= 20:
+            raise InvalidArgument("top_logprobs must be between 0 and 20")
+        if _think_requested(request.think, request.HasField("think")):
+            template = tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE)
+            if not tpl.has_field(template, "Think") and not tpl.has_field(template, "Thinking"):
+                raise InvalidArgument(f'"{request.model}" does not support thinking')
+        if request.HasField("format"):
+            raise Unimplemented("format is not implemented yet (tokenwire issue 4)")
+        if request.logprobs:
+            raise Unimplemented("logprobs are not implemented yet (tokenwire issue 4)")
+
+    async def _run(
+        self, request, model: Model, prompt: str, context_in: list[int], t0: int, return_context: bool
+    ) -> AsyncIterator[str | _Final]:
+        """Yield text pieces, then one _Final."""
+        sampling = opts.sampling_params(
+            model.params, request.options if request.HasField("options") else None
+        )
+        load = opts.load_options(
+            self._settings, model.params, request.options if request.HasField("options") else None
+        )
+        engine, load_ns = await self._scheduler.acquire(model.model_path, load)
+        stream = engine.submit(CompletionRequest(prompt=prompt, sampling=sampling, prefix_tokens=context_in))
+        try:
+            async for event in stream:
+                if isinstance(event, TokenEvent):
+                    if event.text:
+                        yield event.text
+                elif isinstance(event, DoneEvent):
+                    yield _Final(
+                        done_reason=event.done_reason,
+                        total_duration=time.perf_counter_ns() - t0,
+                        load_duration=load_ns,
+                        prompt_eval_count=event.prompt_eval_count,
+                        prompt_eval_duration=event.prompt_eval_duration_ns,
+                        eval_count=event.eval_count,
+                        eval_duration=event.eval_duration_ns,
+                        context=tuple(event.context) if return_context else (),
+                    )
+                elif isinstance(event, ErrorEvent):
+                    raise event.error
+        finally:
+            stream.cancel()  # no-op when finished; frees the slot when the RPC was cancelled
+        if request.HasField("keep_alive") and request.keep_alive == 0:
+            await self._scheduler.unload(model.model_path)
+
+    async def _load_or_unload(self, request, model: Model, t0: int) -> _Final:
+        """Empty prompt/messages: load the model, or unload it with keep_alive 0 (Ollama §1.2)."""
+        if request.HasField("keep_alive") and request.keep_alive == 0:
+            await self._scheduler.unload(model.model_path)
+            return _Final("unload")
+        options = request.options if request.HasField("options") else None
+        load = opts.load_options(self._settings, model.params, options)
+        _, load_ns = await self._scheduler.acquire(model.model_path, load)
+        return _Final("load", total_duration=time.perf_counter_ns() - t0, load_duration=load_ns)
+
+    async def Generate(
+        self, request: inference_pb2.GenerateRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
+        t0 = time.perf_counter_ns()
+        if request.raw and (request.HasField("template") or request.HasField("system") or request.context):
+            raise InvalidArgument("raw mode does not support template, system, or context")
+        model = self._resolve(request.model)
+        self._check_common(request, model)
+        if request.images and not model.projectors:
+            raise InvalidArgument(f"{model.name.full()} does not support vision")
+        if request.suffix:
+            template = tpl.prepare(request.template if request.HasField("template") else model.template)
+            if not tpl.has_field(template, "Suffix"):
+                raise InvalidArgument(f"{model.name.full()} does not support insert")
+
+        def chunk(**kw) -> inference_pb2.GenerateResponse:
+            return inference_pb2.GenerateResponse(model=request.model, created_at=_now(), **kw)
+
+        if not request.prompt and not request.suffix:
+            final = await self._load_or_unload(request, model, t0)
+            yield chunk(response="", **final.metrics())
+            return
+
+        prompt = self._generate_prompt(request, model)
+        stream = not request.HasField("stream") or request.stream
+        parts: list[str] = []
+        async for item in self._run(request, model, prompt, list(request.context), t0, not request.raw):
+            if isinstance(item, str):
+                if stream:
+                    yield chunk(response=item)
+                else:
+                    parts.append(item)
+            else:
+                yield chunk(response="".join(parts), context=item.context, **item.metrics())
+
+    def _generate_prompt(self, request: inference_pb2.GenerateRequest, model: Model) -> str:
+        if request.raw:
+            return request.prompt
+        source = request.template if request.HasField("template") else model.template
+        template = tpl.prepare(source or tpl.DEFAULT_TEMPLATE)
+        if request.suffix:
+            return tpl.render(template, [], prompt=request.prompt, suffix=request.suffix)
+        system = request.system if request.HasField("system") else model.system
+        messages: list[tpl.ChatMessage] = []
+        if system:
+            messages.append(tpl.ChatMessage("system", system))
+        if not request.context:
+            messages += [tpl.ChatMessage(m.get("role", ""), m.get("content", "")) for m in model.messages]
+        messages.append(tpl.ChatMessage("user", request.prompt, images=list(request.images)))
+        return tpl.render(template, messages)
+
+    async def Chat(
+        self, request: inference_pb2.ChatRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[inference_pb2.ChatResponse]:
+        t0 = time.perf_counter_ns()
+        model = self._resolve(request.model)
+        self._check_common(request, model)
+        if request.tools:
+            raise Unimplemented("tools are not implemented yet (tokenwire issue 4)")
+        if any(m.images for m in request.messages) and not model.projectors:
+            raise InvalidArgument(f"{model.name.full()} does not support vision")
+
+        def chunk(content: str = "", **kw) -> inference_pb2.ChatResponse:
+            msg = types_pb2.Message(role="assistant", content=content)
+            return inference_pb2.ChatResponse(model=request.model, created_at=_now(), message=msg, **kw)
+
+        if not request.messages:
+            final = await self._load_or_unload(request, model, t0)
+            yield chunk(**final.metrics())
+            return
+
+        messages = [tpl.ChatMessage(m.get("role", ""), m.get("content", "")) for m in model.messages]
+        messages += [
+            tpl.ChatMessage(
+                m.role.lower(),
+                m.content,
+                thinking=m.thinking,
+                images=list(m.images),
+                tool_name=m.tool_name,
+                tool_call_id=m.tool_call_id,
+            )
+            for m in request.messages
+        ]
+        if model.system and (not request.messages or request.messages[0].role.lower() != "system"):
+            messages.insert(0, tpl.ChatMessage("system", model.system))
+        prompt = tpl.render(tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE), messages)
+        stream = not request.HasField("stream") or request.stream
+        parts: list[str] = []
+        async for item in self._run(request, model, prompt, [], t0, False):
+            if isinstance(item, str):
+                if stream:
+                    yield chunk(item)
+                else:
+                    parts.append(item)
+            else:
+                yield chunk("".join(parts), **item.metrics())
+
+    async def Embed(self, request, context):
+        raise Unimplemented("Embed is not implemented yet (tokenwire issue 4)")
+
+    async def Embeddings(self, request, context):
+        raise Unimplemented("Embeddings is not implemented yet (tokenwire issue 4)")
