@@ -8,6 +8,7 @@ Ollama's runner-error wording. Cancellation propagates untouched.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -62,6 +63,10 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             return call
 
         def wrap_stream(fn):
+            if not inspect.isasyncgenfunction(fn):
+                # Handlers that stream with context.write() (e.g. health Watch) are coroutines.
+                return wrap_unary(fn)
+
             async def call(request, context) -> AsyncIterator:
                 try:
                     async for item in fn(request, context):

@@ -1,0 +1,159 @@
+"""The REST shim over the real server: Ollama's byte shapes for /, /api/version, /api/generate."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+
+from tests.conftest import MODEL
+from tests.procs import start_server, start_shim
+
+PROMPT = "Why is the sky blue?"
+GREEDY = {"temperature": 0, "seed": 42}
+RFC3339_NANO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
+METRICS = (
+    "total_duration",
+    "load_duration",
+    "prompt_eval_count",
+    "prompt_eval_duration",
+    "eval_count",
+    "eval_duration",
+)
+
+
+def ndjson(client: httpx.Client, path: str, body: dict) -> tuple[httpx.Response, list[dict]]:
+    with client.stream("POST", path, json=body, timeout=120) as r:
+        lines = [json.loads(line) for line in r.iter_lines() if line]
+    return r, lines
+
+
+@pytest.fixture
+def client(shim_url):
+    with httpx.Client(base_url=shim_url) as c:
+        yield c
+
+
+def test_root_and_version(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.text == "Ollama is running"
+    assert r.headers["content-type"].startswith("text/plain")
+    assert client.head("/").status_code == 200
+    r = client.get("/api/version")
+    assert r.status_code == 200 and r.json() == {"version": "0.33.0"}
+    assert client.head("/api/version").status_code == 200
+
+
+def test_streamed_generate_is_ollama_ndjson(client):
+    r, lines = ndjson(
+        client, "/api/generate", {"model": MODEL, "prompt": PROMPT, "options": {**GREEDY, "num_predict": 32}}
+    )
+    assert r.status_code == 200 and r.headers["content-type"] == "application/x-ndjson"
+    *body, final = lines
+    for chunk in body:
+        assert list(chunk) == ["model", "created_at", "response", "done"]
+        assert chunk["model"] == MODEL and chunk["done"] is False and chunk["response"]
+    for chunk in lines:
+        assert RFC3339_NANO_UTC.match(chunk["created_at"]), chunk["created_at"]
+    assert final["done"] is True and final["response"] == ""
+    assert final["done_reason"] in ("stop", "length")
+    # Present, positive where measured, JSON numbers (never strings), consistent.
+    for key in ("total_duration", "prompt_eval_count", "prompt_eval_duration", "eval_count", "eval_duration"):
+        assert type(final[key]) is int and final[key] > 0, key
+    assert final["eval_count"] == len(body)
+    assert final["total_duration"] >= final["prompt_eval_duration"] + final["eval_duration"]
+    assert all(type(t) is int for t in final["context"])
+    keys = list(final)
+    assert keys[:6] == ["model", "created_at", "response", "done", "done_reason", "context"]
+    assert [k for k in keys if k in METRICS] == [k for k in METRICS if k in final]
+
+
+def test_stream_false_equals_the_concatenated_stream(client):
+    body = {"model": MODEL, "prompt": PROMPT, "options": {**GREEDY, "num_predict": 24}}
+    _, lines = ndjson(client, "/api/generate", body)
+    r = client.post("/api/generate", json={**body, "stream": False}, timeout=120)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json; charset=utf-8"
+    one = r.json()
+    assert one["done"] is True and one["response"] == "".join(c["response"] for c in lines)
+    assert one["eval_count"] == lines[-1]["eval_count"]
+
+
+def test_unknown_model_is_404_with_ollamas_message(client):
+    r = client.post("/api/generate", json={"model": "x", "prompt": "hi"})
+    assert r.status_code == 404
+    assert r.content == b'{"error":"model \'x\' not found"}'
+    r = client.post("/api/generate", json={"model": "x", "prompt": "hi", "stream": False})
+    assert r.status_code == 404 and r.json() == {"error": "model 'x' not found"}
+
+
+def test_bad_requests(client):
+    r = client.post("/api/generate", content=b"")
+    assert r.status_code == 400 and r.json() == {"error": "missing request body"}
+    r = client.post("/api/generate", json={"model": MODEL, "prompt": "x", "stream": "yes"})
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": "json: cannot unmarshal string into Go struct field GenerateRequest.stream of type bool"
+    }
+    r = client.post("/api/generate", json={"model": MODEL, "prompt": "x", "keep_alive": "3600"})
+    assert r.status_code == 400 and r.json() == {"error": 'time: missing unit in duration "3600"'}
+    r = client.post(
+        "/api/generate", json={"model": MODEL, "prompt": "x", "raw": True, "template": "{{ .Prompt }}"}
+    )
+    assert r.status_code == 400
+    assert r.json() == {"error": "raw mode does not support template, system, or context"}
+    assert client.get("/api/generate").status_code == 405
+    r = client.get("/no/such/route")
+    assert r.status_code == 404 and r.text == "404 page not found"
+
+
+def test_chat_streams_an_assistant_message(client):
+    r, lines = ndjson(
+        client,
+        "/api/chat",
+        {
+            "model": MODEL,
+            "messages": [{"role": "user", "content": "Say hi"}],
+            "options": {**GREEDY, "num_predict": 8},
+        },
+    )
+    assert r.status_code == 200
+    final = lines[-1]
+    assert list(final)[:5] == ["model", "created_at", "message", "done_reason", "done"]
+    assert final["message"] == {"role": "assistant", "content": ""}
+    assert "".join(c["message"]["content"] for c in lines[:-1])
+    assert final["eval_count"] == len(lines) - 1
+
+
+def test_client_disconnect_cancels_the_generation(tmp_path):
+    """With one slot, the next request only runs if the abandoned stream really stopped."""
+    server = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="1")
+    shim = start_shim(server.address)
+    options = {**GREEDY, "num_ctx": 8192}
+    try:
+        with httpx.Client(base_url=f"http://{shim.address}") as c:
+            body = {
+                "model": MODEL,
+                "prompt": "Tell me a long story.",
+                "options": {**options, "num_predict": 100_000},
+            }
+            with c.stream("POST", "/api/generate", json=body, timeout=60) as r:
+                lines = r.iter_lines()
+                next(lines)
+                next(lines)
+            # Leaving the block closed the connection mid-stream.
+            r = c.post(
+                "/api/generate",
+                json={
+                    "model": MODEL,
+                    "prompt": PROMPT,
+                    "stream": False,
+                    "options": {**options, "num_predict": 4},
+                },
+                timeout=30,
+            )
+            assert r.status_code == 200 and r.json()["eval_count"] == 4
+    finally:
+        shim.stop()
+        server.stop()
