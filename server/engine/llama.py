@@ -41,16 +41,16 @@ _BACKEND_READY = False
 
 
 @lc.llama_log_callback
-def _quiet_log(level, text, user_data):  # pragma: no cover - called from C
-    if level >= 4 and os.environ.get("TOKENWIRE_LLAMA_LOG"):  # debug aid only
-        _LOG.debug(text.decode(errors="replace").rstrip())
+def _llama_log(level, text, user_data):  # pragma: no cover - called from C
+    # llama.cpp is chatty at load; its lines go to our logger at DEBUG.
+    _LOG.debug("%s", text.decode(errors="replace").rstrip())
 
 
 def _init_backend() -> None:
     global _BACKEND_READY
     with _BACKEND_LOCK:
         if not _BACKEND_READY:
-            lc.llama_log_set(_quiet_log, ctypes.c_void_p())
+            lc.llama_log_set(_llama_log, ctypes.c_void_p())
             lc.llama_backend_init()
             _BACKEND_READY = True
 

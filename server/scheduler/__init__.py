@@ -31,19 +31,18 @@ class Scheduler:
         self._runners: dict[Path, Runner] = {}
         self._lock = asyncio.Lock()
 
-    async def acquire(self, model_path: Path, options: LoadOptions) -> tuple[Engine, int]:
-        """The engine for a model, loading it if needed. Returns (engine, load time in ns)."""
+    async def acquire(self, model_path: Path, options: LoadOptions) -> Engine:
+        """The engine for a model, loading (or reloading with other options) if needed."""
         async with self._lock:
             runner = self._runners.get(model_path)
             if runner is not None and runner.engine.options == options:
-                return runner.engine, 0
-            t0 = time.perf_counter_ns()
+                return runner.engine
             if runner is not None:
                 await asyncio.to_thread(runner.engine.close)
                 del self._runners[model_path]
             engine = await asyncio.to_thread(self._factory, model_path, options)
             self._runners[model_path] = Runner(model_path, engine, time.time())
-            return engine, time.perf_counter_ns() - t0
+            return engine
 
     async def unload(self, model_path: Path) -> None:
         async with self._lock:

@@ -101,7 +101,9 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         load = opts.load_options(
             self._settings, model.params, request.options if request.HasField("options") else None
         )
-        engine, load_ns = await self._scheduler.acquire(model.model_path, load)
+        engine = await self._scheduler.acquire(model.model_path, load)
+        # Ollama's load_duration: from the request's start until its runner is ready.
+        load_ns = time.perf_counter_ns() - t0
         stream = engine.submit(CompletionRequest(prompt=prompt, sampling=sampling, prefix_tokens=context_in))
         try:
             async for event in stream:
@@ -133,7 +135,8 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             return _Final("unload")
         options = request.options if request.HasField("options") else None
         load = opts.load_options(self._settings, model.params, options)
-        _, load_ns = await self._scheduler.acquire(model.model_path, load)
+        await self._scheduler.acquire(model.model_path, load)
+        load_ns = time.perf_counter_ns() - t0
         return _Final("load", total_duration=time.perf_counter_ns() - t0, load_duration=load_ns)
 
     async def Generate(

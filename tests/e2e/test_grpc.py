@@ -35,7 +35,8 @@ def test_streamed_generation_has_consistent_metrics(channel):
     assert final.prompt_eval_count > 0
     assert final.prompt_eval_duration > 0 and final.eval_duration > 0
     assert final.total_duration >= final.prompt_eval_duration + final.eval_duration
-    assert final.total_duration >= final.load_duration >= 0
+    assert final.load_duration > 0
+    assert final.total_duration >= final.load_duration + final.prompt_eval_duration + final.eval_duration
     assert len(final.context) >= final.prompt_eval_count + final.eval_count
     assert all(c.model == MODEL and c.created_at.seconds > 0 for c in chunks)
 

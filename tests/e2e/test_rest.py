@@ -60,7 +60,7 @@ def test_streamed_generate_is_ollama_ndjson(client):
     assert final["done"] is True and final["response"] == ""
     assert final["done_reason"] in ("stop", "length")
     # Present, positive where measured, JSON numbers (never strings), consistent.
-    for key in ("total_duration", "prompt_eval_count", "prompt_eval_duration", "eval_count", "eval_duration"):
+    for key in METRICS:
         assert type(final[key]) is int and final[key] > 0, key
     assert final["eval_count"] == len(body)
     assert final["total_duration"] >= final["prompt_eval_duration"] + final["eval_duration"]
