@@ -52,9 +52,11 @@ async def unary(request: Request, call: Any, encode: Callable[[Any], Any]) -> Re
         rpc.cancel()
         return error_response(499, "request canceled")
     try:
-        return json_response(encode(rpc.result()))
+        body = encode(rpc.result())
     except grpc.aio.AioRpcError as err:
         return rpc_error_response(err)
+    # An encoder that returns None means Ollama's empty 200 (copy, delete).
+    return Response(status_code=200) if body is None else json_response(body)
 
 
 async def single(request: Request, call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]) -> Response:

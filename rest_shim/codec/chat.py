@@ -64,6 +64,15 @@ def chat_request_to_pb(body: dict[str, Any]) -> inference_pb2.ChatRequest:
 
 def chat_response_from_pb(pb: inference_pb2.ChatResponse) -> dict[str, Any]:
     # Key order follows Ollama's ChatResponse struct (done_reason before done).
+    if pb.HasField("debug_info"):  # _debug_render_only: only the rendered prompt, as Ollama
+        return {
+            "model": pb.model,
+            "created_at": common.rfc3339nano(pb.created_at),
+            "_debug_info": {
+                "rendered_template": pb.debug_info.rendered_template,
+                "image_count": pb.debug_info.image_count,
+            },
+        }
     d: dict[str, Any] = {"model": pb.model}
     if pb.remote_model:
         d["remote_model"] = pb.remote_model
@@ -73,11 +82,6 @@ def chat_response_from_pb(pb: inference_pb2.ChatResponse) -> dict[str, Any]:
     d["message"] = common.message_from_pb(pb.message)
     if pb.done_reason:
         d["done_reason"] = common.DONE_REASONS[pb.done_reason]
-    if pb.HasField("debug_info"):
-        d["_debug_info"] = {
-            "rendered_template": pb.debug_info.rendered_template,
-            "image_count": pb.debug_info.image_count,
-        }
     d["done"] = pb.done
     common.metrics_from_pb(pb, d)
     return d

@@ -231,11 +231,21 @@ def message_to_pb(m: dict) -> types_pb2.Message:
     return pb
 
 
+def _plain(v: Any) -> Any:
+    # Struct numbers are doubles: whole numbers go out as integers, as Go writes them.
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**63:
+        return int(v)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
 def struct_to_json(s: struct_pb2.Struct) -> dict:
     from google.protobuf.json_format import MessageToDict
 
-    # Struct values are plain JSON already; MessageToDict is exact for Struct.
-    return MessageToDict(s)
+    return _plain(MessageToDict(s))
 
 
 def tool_calls_from_pb(calls: Any) -> list[dict]:

@@ -46,7 +46,7 @@ def _llama_log(level, text, user_data):  # pragma: no cover - called from C
     _LOG.debug("%s", text.decode(errors="replace").rstrip())
 
 
-def _init_backend() -> None:
+def init_backend() -> None:
     global _BACKEND_READY
     with _BACKEND_LOCK:
         if not _BACKEND_READY:
@@ -121,7 +121,7 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 
 class LlamaEngine:
     def __init__(self, model_path: Path, options: LoadOptions):
-        _init_backend()
+        init_backend()
         self.options = options
         self.size_bytes = model_path.stat().st_size
         mparams = lc.llama_model_default_params()

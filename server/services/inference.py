@@ -163,6 +163,10 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             return
 
         prompt = self._generate_prompt(request, model)
+        if request.debug_render_only:
+            info = types_pb2.DebugInfo(rendered_template=prompt, image_count=len(request.images))
+            yield chunk(debug_info=info)
+            return
         stream = not request.HasField("stream") or request.stream
         parts: list[str] = []
         async for item in self._run(request, model, prompt, list(request.context), t0, not request.raw):
@@ -225,6 +229,10 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         if model.system and (not request.messages or request.messages[0].role.lower() != "system"):
             messages.insert(0, tpl.ChatMessage("system", model.system))
         prompt = tpl.render(tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE), messages)
+        if request.debug_render_only:
+            images = sum(len(m.images) for m in request.messages)
+            yield chunk(debug_info=types_pb2.DebugInfo(rendered_template=prompt, image_count=images))
+            return
         stream = not request.HasField("stream") or request.stream
         parts: list[str] = []
         async for item in self._run(request, model, prompt, [], t0, False):

@@ -1,40 +1,346 @@
-"""ModelService and VersionService. Model management arrives with issues 3 and 6."""
+"""ModelService (the model store over gRPC) and VersionService.
+
+Store work is blocking file I/O (hashing, GGUF parsing, quantizing), so it runs in
+worker threads; the servicers only validate, translate and delegate.
+"""
 
 from __future__ import annotations
 
-from server.errors import Unimplemented
+import asyncio
+import contextlib
+import queue
+from collections.abc import AsyncIterator, Iterator
+
+from google.protobuf import json_format, struct_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from server.errors import InvalidArgument, NotFound, Unimplemented
+from server.modelfile import build, show
+from server.modelfile.parser import ModelfileError, parse, to_create_fields
+from server.store import gguf_reader
+from server.store.blobs import DigestMismatch, InvalidDigest, normalize_digest
+from server.store.capabilities import capabilities
+from server.store.gguf_info import GGUFInfo, NotGGUF, read_info
+from server.store.models import Model, ModelStore
+from server.store.names import InvalidName, parse_name
 from server.version import OLLAMA_API_VERSION
-from tokenwire.v1 import models_pb2, models_pb2_grpc
+from tokenwire.v1 import models_pb2, models_pb2_grpc, types_pb2
 
 
-def _not_yet(method: str, issue: int, streaming: bool = False):
-    message = f"{method} is not implemented yet (tokenwire issue {issue})"
+def _ts(ns: int) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(ns)
+    return ts
 
-    if streaming:
 
-        async def stream_handler(self, request, context):
-            raise Unimplemented(message)
-            yield  # pragma: no cover - makes this an async generator
+def details_pb(model: Model, info: GGUFInfo) -> types_pb2.ModelDetails:
+    cfg = model.config
+    family = cfg.get("model_family") or info.architecture
+    parent = next(
+        (
+            layer.from_
+            for layer in model.manifest.layers
+            if layer.media_type == "application/vnd.ollama.image.model" and layer.from_
+        ),
+        "",
+    )
+    d = types_pb2.ModelDetails(
+        parent_model=parent or "",
+        format=cfg.get("model_format") or "gguf",
+        family=family,
+        families=cfg.get("model_families") or [family],
+        parameter_size=cfg.get("model_type") or "",
+        quantization_level=cfg.get("file_type") or info.file_type,
+    )
+    if info.context_length:
+        d.context_length = int(info.context_length)
+    if info.embedding_length:
+        d.embedding_length = int(info.embedding_length)
+    return d
 
-        return stream_handler
 
-    async def handler(self, request, context):
-        raise Unimplemented(message)
+def _info(model: Model) -> GGUFInfo:
+    try:
+        return read_info(model.model_path)
+    except (OSError, NotGGUF):
+        return GGUFInfo("unknown", 0, "unknown", None, None, None)
 
-    return handler
+
+def _json_value(v):
+    if isinstance(v, gguf_reader.SkippedArray):
+        return []
+    if isinstance(v, bytes):
+        return v.decode(errors="replace")
+    if isinstance(v, list):
+        return [_json_value(x) for x in v]
+    return v
+
+
+def _struct(d: dict) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update({k: _json_value(v) for k, v in d.items()})
+    return s
+
+
+def _spec_from_pb(request: models_pb2.CreateModelRequest) -> build.CreateSpec:
+    params = json_format.MessageToDict(request.parameters)
+    spec = build.CreateSpec(
+        model=request.model,
+        from_=getattr(request, "from"),
+        files=dict(request.files),
+        adapters=dict(request.adapters),
+        template=request.template if request.HasField("template") else None,
+        system=request.system if request.HasField("system") else None,
+        license=list(request.license),
+        parameters=_ints(params),
+        messages=[{"role": m.role, "content": m.content} for m in request.messages],
+        quantize=request.quantize,
+        requires=request.requires,
+        renderer=request.renderer,
+        parser=request.parser,
+    )
+    if request.modelfile and not spec.from_ and not spec.files:
+        # Legacy form (Ollama <= 0.5.4): the server parses the Modelfile.
+        try:
+            fields = to_create_fields(parse(request.modelfile))
+        except ModelfileError as e:
+            raise InvalidArgument(str(e)) from None
+        spec.from_ = fields.from_
+        if spec.from_.startswith("@"):  # `FROM @sha256:...` names an uploaded blob
+            spec.files, spec.from_ = {"model.gguf": spec.from_[1:]}, ""
+        spec.template = spec.template if spec.template is not None else fields.template
+        spec.system = spec.system if spec.system is not None else fields.system
+        spec.license = spec.license or fields.license
+        spec.parameters = {**fields.parameters, **spec.parameters}
+        spec.messages = spec.messages or fields.messages
+        spec.requires = spec.requires or fields.requires
+        if fields.adapters:
+            raise InvalidArgument("ADAPTER paths in a legacy modelfile are not supported; upload the blob")
+    return spec
+
+
+def _ints(params: dict) -> dict:
+    """Struct numbers are doubles; keep whole numbers as ints, as Ollama's JSON has them."""
+    out = {}
+    for k, v in params.items():
+        out[k] = int(v) if isinstance(v, float) and v.is_integer() else v
+    return out
+
+
+async def _iterate_in_thread(gen: Iterator) -> AsyncIterator:
+    sentinel = object()
+    while True:
+        item = await asyncio.to_thread(next, gen, sentinel)
+        if item is sentinel:
+            return
+        yield item
+
+
+class _UploadAborted(Exception):
+    pass
+
+
+class _ChunkPipe:
+    """Hands chunks from the event loop to the writing thread, with backpressure."""
+
+    _ABORT = object()
+
+    def __init__(self, depth: int = 8):
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+
+    async def put(self, data: bytes | None) -> None:
+        await asyncio.to_thread(self._q.put, data)
+
+    def abort(self) -> None:
+        while True:
+            try:
+                self._q.put_nowait(self._ABORT)
+                return
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    self._q.get_nowait()
+
+    def chunks(self) -> Iterator[bytes]:
+        while True:
+            data = self._q.get()
+            if data is None:
+                return
+            if data is self._ABORT:
+                raise _UploadAborted()
+            yield data
 
 
 class ModelService(models_pb2_grpc.ModelServiceServicer):
-    ListModels = _not_yet("ListModels", 3)
-    ShowModel = _not_yet("ShowModel", 3)
-    ListRunningModels = _not_yet("ListRunningModels", 4)
-    CreateModel = _not_yet("CreateModel", 3, streaming=True)
-    CopyModel = _not_yet("CopyModel", 3)
-    DeleteModel = _not_yet("DeleteModel", 3)
-    PullModel = _not_yet("PullModel", 6, streaming=True)
-    PushModel = _not_yet("PushModel", 6, streaming=True)
-    BlobExists = _not_yet("BlobExists", 3)
-    CreateBlob = _not_yet("CreateBlob", 3)
+    def __init__(self, store: ModelStore, quantizer: build.Quantizer):
+        self._store = store
+        self._quantizer = quantizer
+
+    def _list(self) -> models_pb2.ListModelsResponse:
+        out = models_pb2.ListModelsResponse()
+        for m in self._store.list_models():
+            info = _info(m)
+            display = m.name.display_shortest()
+            out.models.append(
+                models_pb2.ListModelsResponseModel(
+                    name=display,
+                    model=display,
+                    modified_at=_ts(m.modified_at_ns),
+                    size=m.size,
+                    digest=m.digest,
+                    details=details_pb(m, info),
+                    capabilities=capabilities(m, info),
+                )
+            )
+        return out
+
+    async def ListModels(self, request, context) -> models_pb2.ListModelsResponse:
+        return await asyncio.to_thread(self._list)
+
+    def _show(self, request: models_pb2.ShowModelRequest) -> models_pb2.ShowModelResponse:
+        if not request.model:
+            raise InvalidArgument("model is required")
+        m = self._store.resolve(request.model)
+        info = _info(m)
+        params = dict(m.params)
+        if request.HasField("options"):
+            params.update(
+                {d.name: (list(v) if d.name == "stop" else v) for d, v in request.options.ListFields()}
+            )
+        system = request.system if request.HasField("system") else m.system
+        meta = info.metadata
+        if request.verbose:
+            meta = gguf_reader.read(m.model_path, arrays_up_to=None).metadata
+        meta = {k: v for k, v in meta.items() if k not in ("general.name", "tokenizer.chat_template")}
+        resp = models_pb2.ShowModelResponse(
+            license="\n".join(m.license),
+            modelfile=show.modelfile_text(
+                m.name.display_shortest(),
+                str(m.model_path),
+                template=m.template,
+                system=system,
+                params=params,
+                license=m.license,
+                messages=m.messages,
+                adapters=[str(p) for p in m.adapters],
+                projectors=[str(p) for p in m.projectors],
+            ),
+            parameters=show.parameters_text(params),
+            template=m.template,
+            system=system,
+            renderer=m.config.get("renderer", ""),
+            parser=m.config.get("parser", ""),
+            details=details_pb(m, info),
+            messages=[
+                types_pb2.Message(role=x.get("role", ""), content=x.get("content", "")) for x in m.messages
+            ],
+            model_info=_struct(meta),
+            capabilities=capabilities(m, info),
+            modified_at=_ts(m.modified_at_ns),
+            requires=m.config.get("requires", ""),
+        )
+        if request.verbose:
+            resp.tensors.extend(models_pb2.Tensor(name=n, type=t, shape=s) for n, t, s in info.tensors)
+        return resp
+
+    async def ShowModel(self, request, context) -> models_pb2.ShowModelResponse:
+        return await asyncio.to_thread(self._show, request)
+
+    async def CreateModel(self, request, context) -> AsyncIterator[models_pb2.CreateModelResponse]:
+        spec = _spec_from_pb(request)
+        stream = not request.HasField("stream") or request.stream
+        last = None
+        async for p in _iterate_in_thread(build.create(self._store, spec, self._quantizer)):
+            last = models_pb2.CreateModelResponse(
+                status=p.status, digest=p.digest, total=p.total, completed=p.completed
+            )
+            if stream:
+                yield last
+        if not stream and last is not None:
+            yield last
+
+    def _copy(self, request: models_pb2.CopyModelRequest) -> None:
+        try:
+            source = parse_name(request.source)
+        except InvalidName:
+            raise InvalidArgument(f'source "{request.source}" is invalid') from None
+        try:
+            destination = self._store.lookup_name(request.destination)
+        except InvalidName:
+            raise InvalidArgument(f'destination "{request.destination}" is invalid') from None
+        existing = self._store.find_existing(source)
+        if existing is None:
+            raise NotFound(f'model "{request.source}" not found')
+        with build.STORE_LOCK:
+            self._store.copy(existing, destination)
+
+    async def CopyModel(self, request, context) -> models_pb2.CopyModelResponse:
+        await asyncio.to_thread(self._copy, request)
+        return models_pb2.CopyModelResponse()
+
+    def _delete(self, request: models_pb2.DeleteModelRequest) -> None:
+        if not request.model:
+            raise InvalidArgument("model is required")
+        try:
+            name = parse_name(request.model)
+        except InvalidName:
+            raise InvalidArgument(f'name "{request.model}" is invalid') from None
+        existing = self._store.find_existing(name)
+        if existing is None:
+            raise NotFound(f"model '{request.model}' not found")
+        with build.STORE_LOCK:
+            self._store.delete(existing)
+
+    async def DeleteModel(self, request, context) -> models_pb2.DeleteModelResponse:
+        await asyncio.to_thread(self._delete, request)
+        return models_pb2.DeleteModelResponse()
+
+    async def BlobExists(self, request, context) -> models_pb2.BlobExistsResponse:
+        try:
+            exists = self._store.blobs.exists(request.digest)
+        except InvalidDigest:
+            raise InvalidArgument("invalid digest format") from None
+        return models_pb2.BlobExistsResponse(exists=exists)
+
+    async def CreateBlob(self, request_iterator, context) -> models_pb2.CreateBlobResponse:
+        it = request_iterator.__aiter__()
+        try:
+            first = await it.__anext__()
+        except StopAsyncIteration:
+            raise InvalidArgument("invalid digest format") from None
+        try:
+            digest = normalize_digest(first.digest)
+        except InvalidDigest:
+            raise InvalidArgument("invalid digest format") from None
+        if self._store.blobs.exists(digest):
+            return models_pb2.CreateBlobResponse(created=False)
+        # Hash and write in a thread while chunks arrive: never the whole blob in memory.
+        pipe = _ChunkPipe()
+        writer = asyncio.ensure_future(
+            asyncio.to_thread(self._store.blobs.write_chunks, digest, pipe.chunks())
+        )
+        try:
+            await pipe.put(first.data)
+            async for msg in it:
+                await pipe.put(msg.data)
+            await pipe.put(None)
+            await writer
+        except DigestMismatch as e:
+            raise InvalidArgument(str(e)) from None
+        except BaseException:
+            pipe.abort()  # the writer's iterator raises, so it deletes its temporary file
+            raise
+        return models_pb2.CreateBlobResponse(created=True)
+
+    async def ListRunningModels(self, request, context):
+        raise Unimplemented("ListRunningModels is not implemented yet (tokenwire issue 4)")
+
+    async def PullModel(self, request, context):
+        raise Unimplemented("PullModel is not implemented yet (tokenwire issue 6)")
+        yield  # pragma: no cover - makes this an async generator
+
+    async def PushModel(self, request, context):
+        raise Unimplemented("PushModel is not implemented yet (tokenwire issue 6)")
+        yield  # pragma: no cover - makes this an async generator
 
 
 class VersionService(models_pb2_grpc.VersionServiceServicer):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from gguf import GGUFReader, LlamaFileType
+from gguf import LlamaFileType
+
+from server.store import gguf_reader
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,10 @@ class GGUFInfo:
     context_length: int | None
     embedding_length: int | None
     chat_template: str | None
+    pooling: bool = False  # an embedding model (GGUF <arch>.pooling_type)
+    vision: bool = False  # vision.block_count present
+    metadata: dict = field(default_factory=dict)  # KVs; arrays over 5 items as SkippedArray
+    tensors: list = field(default_factory=list)  # (name, ggml type name, dims)
 
 
 def file_type_name(value: int) -> str:
@@ -37,20 +45,41 @@ def human_number(n: int) -> str:
     return str(n)
 
 
-def read_info(path: Path) -> GGUFInfo:
-    reader = GGUFReader(path)
-
-    def value(key: str):
-        field = reader.fields.get(key)
-        return field.contents() if field is not None else None
-
-    arch = value("general.architecture") or "unknown"
-    file_type = value("general.file_type")
+@lru_cache(maxsize=32)
+def _read(path: Path, mtime_ns: int, size: int) -> GGUFInfo:
+    try:
+        gf = gguf_reader.read(path)
+    except gguf_reader.GGUFFormatError as e:
+        raise NotGGUF(str(e)) from None
+    meta = gf.metadata
+    arch = meta.get("general.architecture") or "unknown"
+    file_type = meta.get("general.file_type")
     return GGUFInfo(
         architecture=arch,
-        parameter_count=sum(int(t.n_elements) for t in reader.tensors),
-        file_type=file_type_name(file_type) if file_type is not None else "unknown",
-        context_length=value(f"{arch}.context_length"),
-        embedding_length=value(f"{arch}.embedding_length"),
-        chat_template=value("tokenizer.chat_template"),
+        parameter_count=sum(math.prod(dims) for _, _, dims in gf.tensors),
+        file_type=file_type_name(file_type) if file_type is not None else _guess_file_type(gf.tensors),
+        context_length=meta.get(f"{arch}.context_length"),
+        embedding_length=meta.get(f"{arch}.embedding_length"),
+        chat_template=meta.get("tokenizer.chat_template"),
+        pooling=f"{arch}.pooling_type" in meta,
+        vision=any(k.startswith(("vision.", "clip.vision")) and k.endswith("block_count") for k in meta),
+        metadata=meta,
+        tensors=gf.tensors,
     )
+
+
+def _guess_file_type(tensors: list) -> str:
+    """Without general.file_type: the type of the largest tensor."""
+    if not tensors:
+        return "unknown"
+    return max(tensors, key=lambda t: math.prod(t[2]))[1]
+
+
+class NotGGUF(ValueError):
+    """The file is not a readable GGUF."""
+
+
+def read_info(path: Path) -> GGUFInfo:
+    """GGUF metadata, cached per (path, mtime, size): blobs are immutable."""
+    st = path.stat()
+    return _read(path, st.st_mtime_ns, st.st_size)

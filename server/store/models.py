@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from server.errors import InvalidArgument, NotFound
@@ -17,7 +16,7 @@ from server.store.names import InvalidName, Name, parse_name
 class Model:
     name: Name
     manifest: mf.Manifest
-    modified_at: datetime
+    modified_at_ns: int
     model_path: Path
     template: str = ""
     system: str = ""
@@ -31,6 +30,10 @@ class Model:
     @property
     def digest(self) -> str:
         return self.manifest.digest
+
+    @property
+    def size(self) -> int:
+        return self.manifest.total_size
 
 
 class ModelStore:
@@ -77,7 +80,7 @@ class ModelStore:
         model = Model(
             name=name,
             manifest=manifest,
-            modified_at=datetime.fromtimestamp(path.stat().st_mtime, tz=UTC),
+            modified_at_ns=path.stat().st_mtime_ns,
             model_path=Path(),
         )
         cfg = self.blobs.path(manifest.config.digest)
@@ -113,3 +116,68 @@ class ModelStore:
                 raise FileNotFoundError(layer.digest)
         manifest.raw = manifest.to_bytes()
         mf.write_atomic(self.manifest_path(name), manifest.raw)
+
+    # ------------------------------------------------------------ whole-store operations
+
+    def names(self) -> list[Name]:
+        """Every manifest in the store whose path is a valid name."""
+        out = []
+        if not self.manifests.is_dir():
+            return out
+        for path in self.manifests.glob("*/*/*/*"):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            host, namespace, model, tag = path.relative_to(self.manifests).parts
+            try:
+                name = parse_name(f"{host}/{namespace}/{model}:{tag}")
+            except InvalidName:
+                continue
+            out.append(name)
+        return out
+
+    def list_models(self) -> list[Model]:
+        """Loadable models, newest manifest first (Ollama /api/tags order)."""
+        models = []
+        for name in self.names():
+            try:
+                models.append(self.load(name))
+            except (OSError, ValueError, KeyError, NotFound):
+                continue  # a broken manifest is skipped, as Ollama's list does
+        models.sort(key=lambda m: m.modified_at_ns, reverse=True)
+        return models
+
+    def referenced_digests(self) -> set[str]:
+        refs: set[str] = set()
+        for name in self.names():
+            try:
+                manifest = mf.parse_manifest(self.manifest_path(name).read_bytes())
+            except (OSError, ValueError, KeyError):
+                continue
+            refs.update(layer.digest for layer in [manifest.config, *manifest.layers])
+        return refs
+
+    def prune_blobs(self, candidates: set[str]) -> None:
+        """Delete the candidate blobs no manifest references any more."""
+        unused = candidates - self.referenced_digests()
+        for digest in unused:
+            self.blobs.path(digest).unlink(missing_ok=True)
+
+    def delete(self, name: Name) -> None:
+        path = self.manifest_path(name)
+        manifest = mf.parse_manifest(path.read_bytes())
+        path.unlink()
+        # Prune empty directories up to manifests/, as Ollama does.
+        parent = path.parent
+        while parent != self.manifests and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+        self.prune_blobs({layer.digest for layer in [manifest.config, *manifest.layers]})
+
+    def copy(self, source: Name, destination: Name) -> None:
+        """The manifest is copied byte for byte, so the digest stays the same."""
+        mf.write_atomic(self.manifest_path(destination), self.manifest_path(source).read_bytes())
+
+    def lookup_name(self, text: str) -> Name:
+        """Parse a name and adopt the casing of an existing model with the same name."""
+        name = parse_name(text)
+        return self.find_existing(name) or name

@@ -13,10 +13,12 @@ import logging
 from pathlib import Path
 
 from server.bootstrap import SMOLLM2, PackagedModel, cached_path
+from server.modelfile.build import config_for
 from server.store import manifest as mf
-from server.store.gguf_info import human_number, read_info
+from server.store.gguf_info import read_info
 from server.store.models import ModelStore
 from server.store.names import parse_name
+from tokenwire_common import gojson
 
 _LOG = logging.getLogger(__name__)
 
@@ -32,16 +34,7 @@ def seed_default_model(store: ModelStore, cache_dir: Path, model: PackagedModel 
         return False
     digest = f"sha256:{model.sha256}"
     store.blobs.import_file(gguf, digest)
-    info = read_info(gguf)
-    config = {
-        "model_format": "gguf",
-        "model_family": info.architecture,
-        "model_families": [info.architecture],
-        "model_type": human_number(info.parameter_count),
-        "file_type": info.file_type,
-        "architecture": "amd64",
-        "os": "linux",
-    }
+    config = config_for(read_info(gguf))
 
     def blob_layer(media_type: str, data: bytes) -> mf.Layer:
         return mf.Layer(media_type, store.blobs.write_bytes(data), len(data))
@@ -51,7 +44,7 @@ def seed_default_model(store: ModelStore, cache_dir: Path, model: PackagedModel 
         layers=[
             mf.Layer(mf.MEDIA_MODEL, digest, gguf.stat().st_size),
             blob_layer(mf.MEDIA_TEMPLATE, model.template.encode()),
-            blob_layer(mf.MEDIA_PARAMS, json.dumps({"stop": list(model.stop)}).encode()),
+            blob_layer(mf.MEDIA_PARAMS, gojson.dumps({"stop": list(model.stop)}).encode()),
         ],
     )
     store.write_manifest(name, manifest)

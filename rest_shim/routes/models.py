@@ -1,0 +1,104 @@
+"""Model management routes: tags, show, create, copy, delete, blobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from rest_shim import streaming
+from rest_shim.body import read_json
+from rest_shim.codec import common
+from rest_shim.codec.models import (
+    create_request_to_pb,
+    list_models_response_from_pb,
+    progress_from_pb,
+    show_request_to_pb,
+    show_response_from_pb,
+)
+from tokenwire.v1 import models_pb2
+
+router = APIRouter()
+BLOB_CHUNK = 1 << 20  # keep every message well under gRPC's 4 MiB default
+
+
+def _stub(request: Request):
+    return request.app.state.stubs.models
+
+
+@router.api_route("/api/tags", methods=["GET", "HEAD"])
+async def tags(request: Request) -> Response:
+    return await streaming.unary(
+        request, _stub(request).ListModels(models_pb2.ListModelsRequest()), list_models_response_from_pb
+    )
+
+
+@router.post("/api/show")
+async def show(request: Request) -> Response:
+    pb = show_request_to_pb(await read_json(request, "ShowRequest"))
+    return await streaming.unary(request, _stub(request).ShowModel(pb), show_response_from_pb)
+
+
+@router.post("/api/create")
+async def create(request: Request) -> Response:
+    pb = create_request_to_pb(await read_json(request, "CreateRequest"))
+    call = _stub(request).CreateModel(pb)
+    if pb.HasField("stream") and not pb.stream:
+        return await streaming.single(request, call, progress_from_pb)
+    return await streaming.ndjson(call, progress_from_pb)
+
+
+def _empty(_: object) -> None:
+    return None
+
+
+@router.post("/api/copy")
+async def copy(request: Request) -> Response:
+    body = await read_json(request, "CopyRequest")
+    common.check_types(body, "CopyRequest", {"source": "string", "destination": "string"})
+    pb = models_pb2.CopyModelRequest(
+        source=body.get("source") or "", destination=body.get("destination") or ""
+    )
+    return await streaming.unary(request, _stub(request).CopyModel(pb), _empty)
+
+
+@router.delete("/api/delete")
+async def delete(request: Request) -> Response:
+    body = await read_json(request, "DeleteRequest")
+    common.check_types(body, "DeleteRequest", {"model": "string", "name": "string"})
+    pb = models_pb2.DeleteModelRequest(model=body.get("model") or body.get("name") or "")
+    return await streaming.unary(request, _stub(request).DeleteModel(pb), _empty)
+
+
+@router.head("/api/blobs/{digest}")
+async def blob_exists(request: Request, digest: str) -> Response:
+    try:
+        r = await _stub(request).BlobExists(models_pb2.BlobExistsRequest(digest=digest))
+    except grpc.aio.AioRpcError as err:
+        return streaming.rpc_error_response(err)
+    return Response(status_code=200 if r.exists else 404)
+
+
+@router.post("/api/blobs/{digest}")
+async def create_blob(request: Request, digest: str) -> Response:
+    stub = _stub(request)
+    try:
+        if (await stub.BlobExists(models_pb2.BlobExistsRequest(digest=digest))).exists:
+            return Response(status_code=200)
+    except grpc.aio.AioRpcError as err:
+        return streaming.rpc_error_response(err)
+
+    async def chunks() -> AsyncIterator[models_pb2.CreateBlobRequest]:
+        # The body streams through in bounded chunks; it is never held whole.
+        yield models_pb2.CreateBlobRequest(digest=digest)
+        async for part in request.stream():
+            for i in range(0, len(part), BLOB_CHUNK):
+                yield models_pb2.CreateBlobRequest(data=part[i : i + BLOB_CHUNK])
+
+    try:
+        r = await stub.CreateBlob(chunks())
+    except grpc.aio.AioRpcError as err:
+        return streaming.rpc_error_response(err)
+    return Response(status_code=201 if r.created else 200)
