@@ -281,3 +281,67 @@ def test_bad_input_changes_nothing(client, models_dir):
     r = client.request("DELETE", "/api/delete", json={"model": "bad name"})
     assert r.status_code == 400 and r.json() == {"error": 'name "bad name" is invalid'}
     assert store_snapshot(models_dir) == before
+
+
+def test_bad_input_over_grpc_has_the_right_codes(channel, models_dir):
+    stub = models_pb2_grpc.ModelServiceStub(channel)
+    before = store_snapshot(models_dir)
+
+    def code_of(fn, *args):
+        with pytest.raises(grpc.RpcError) as err:
+            result = fn(*args, timeout=30)
+            if not isinstance(result, models_pb2.CreateBlobResponse | models_pb2.CopyModelResponse):
+                list(result)
+        return err.value.code(), err.value.details()
+
+    data = b"x" * (3 << 20)
+    wrong = "sha256:" + "0" * 64
+    chunks = [
+        models_pb2.CreateBlobRequest(digest=wrong, data=data[: 1 << 20]),
+        models_pb2.CreateBlobRequest(data=data[1 << 20 :]),
+    ]
+    code, details = code_of(stub.CreateBlob, iter(chunks))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and details.startswith(
+        f'digest mismatch, expected "{wrong}"'
+    )
+    create = models_pb2.CreateModelRequest
+    assert code_of(stub.CreateModel, create(model="a/../b", **{"from": MODEL})) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "invalid model name",
+    )
+    assert code_of(stub.CreateModel, create(model="ok", **{"from": "missing-base"})) == (
+        grpc.StatusCode.NOT_FOUND,
+        "pull model manifest: file does not exist",
+    )
+    assert code_of(stub.CopyModel, models_pb2.CopyModelRequest(source="ghost", destination="x")) == (
+        grpc.StatusCode.NOT_FOUND,
+        'model "ghost" not found',
+    )
+    assert store_snapshot(models_dir) == before
+
+
+def test_abandoned_upload_leaves_no_partial_file(channel, models_dir):
+    import threading
+    import time
+
+    stub = models_pb2_grpc.ModelServiceStub(channel)
+    release = threading.Event()
+    sent = threading.Event()
+
+    def chunks():
+        yield models_pb2.CreateBlobRequest(digest="sha256:" + "1" * 64, data=b"y" * (1 << 20))
+        sent.set()
+        release.wait(10)
+
+    future = stub.CreateBlob.future(chunks())
+    assert sent.wait(10)
+    deadline = time.monotonic() + 10
+    while not list((models_dir / "blobs").glob("*-partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list((models_dir / "blobs").glob("*-partial")), "the upload was being written"
+    future.cancel()
+    release.set()
+    while list((models_dir / "blobs").glob("*-partial")) and time.monotonic() < deadline + 10:
+        time.sleep(0.05)
+    assert not list((models_dir / "blobs").glob("*-partial"))
+    assert not (models_dir / "blobs" / ("sha256-" + "1" * 64)).exists()
