@@ -177,7 +177,27 @@ def test_create_from_an_uploaded_gguf_blob_with_a_template(client, gemma_gguf):
     assert shown["details"]["context_length"] == 32768
     out = generate(client, "gemma-base", options={"num_predict": 8, "temperature": 0})
     assert out["done"] and 0 < out["eval_count"] <= 8
-    assert client.request("DELETE", "/api/delete", json={"model": "gemma-base"}).status_code == 200
+
+    # The same through a Modelfile, as older clients send it: FROM the uploaded blob, TEMPLATE in the file.
+    modelfile = f'FROM @{digest}\nTEMPLATE """{template}"""\nPARAMETER stop <end_of_turn>\n'
+    r = client.post("/api/create", json={"model": "gemma-mf", "modelfile": modelfile, "stream": False})
+    assert r.status_code == 200 and r.json() == {"status": "success"}
+    shown = client.post("/api/show", json={"model": "gemma-mf"}).json()
+    assert (
+        shown["template"] == template
+        and 'stop                           "<end_of_turn>"' in shown["parameters"]
+    )
+    rendered = client.post(
+        "/api/generate", json={"model": "gemma-mf", "prompt": "Hi", "_debug_render_only": True}
+    )
+    assert (
+        rendered.json()["_debug_info"]["rendered_template"]
+        == "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n"
+    )
+    out = generate(client, "gemma-mf", options={"num_predict": 8, "temperature": 0})
+    assert out["done"] and 0 < out["eval_count"] <= 8
+    for name in ("gemma-base", "gemma-mf"):
+        assert client.request("DELETE", "/api/delete", json={"model": name}).status_code == 200
 
 
 def test_gguf_chat_template_is_autodetected(client):
