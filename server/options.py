@@ -9,32 +9,10 @@ from server.engine.types import LoadOptions, SamplingParams
 from server.errors import InvalidArgument
 from server.settings import Settings
 from tokenwire.v1 import types_pb2
+from tokenwire_common.options import keys_of
 
-_INT = {
-    "num_keep",
-    "seed",
-    "num_predict",
-    "top_k",
-    "repeat_last_n",
-    "mirostat",
-    "num_ctx",
-    "num_batch",
-    "num_gpu",
-    "main_gpu",
-    "num_thread",
-    "draft_num_predict",
-}
-_FLOAT = {
-    "temperature",
-    "top_p",
-    "min_p",
-    "typical_p",
-    "repeat_penalty",
-    "presence_penalty",
-    "frequency_penalty",
-    "mirostat_tau",
-    "mirostat_eta",
-}
+_INT = keys_of("int")
+_FLOAT = keys_of("float")
 _SAMPLING = {f.name for f in fields(SamplingParams)}
 
 

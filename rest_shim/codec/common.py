@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from rest_shim.errors import ShimError
 from tokenwire.v1 import types_pb2
 from tokenwire_common.duration import DurationError, keep_alive_from_json
+from tokenwire_common.options import OPTION_TYPES
 
 # ------------------------------------------------------------- request field types
 
@@ -58,32 +59,6 @@ def check_types(body: dict, struct: str, spec: dict[str, str]) -> None:
 
 # ------------------------------------------------------------- options
 
-_OPTION_TYPES: dict[str, str] = {
-    "num_keep": "int",
-    "seed": "int",
-    "num_predict": "int",
-    "top_k": "int",
-    "top_p": "float",
-    "min_p": "float",
-    "typical_p": "float",
-    "repeat_last_n": "int",
-    "temperature": "float",
-    "repeat_penalty": "float",
-    "presence_penalty": "float",
-    "frequency_penalty": "float",
-    "stop": "[]string",
-    "mirostat": "int",
-    "mirostat_tau": "float",
-    "mirostat_eta": "float",
-    "num_ctx": "int",
-    "num_batch": "int",
-    "num_gpu": "int",
-    "main_gpu": "int",
-    "use_mmap": "bool",
-    "num_thread": "int",
-    "draft_num_predict": "int",
-}
-
 
 def options_to_pb(options: Any) -> types_pb2.Options | None:
     """Ollama's Options.FromMap: unknown keys ignored; wrong types are errors (500, as Ollama)."""
@@ -97,7 +72,7 @@ def options_to_pb(options: Any) -> types_pb2.Options | None:
         )
     pb = types_pb2.Options()
     for key, value in options.items():
-        kind = _OPTION_TYPES.get(key)
+        kind = OPTION_TYPES.get(key)
         if kind is None or value is None:
             continue
         if kind == "int":
@@ -285,6 +260,18 @@ def rfc3339nano(ts: Timestamp) -> str:
     dt = datetime.fromtimestamp(ts.seconds, tz=UTC)
     frac = f"{ts.nanos:09d}".rstrip("0")
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + (f".{frac}" if frac else "") + "Z"
+
+
+def debug_only_from_pb(pb: Any) -> dict[str, Any]:
+    """A `_debug_render_only` answer: only the rendered prompt, as Ollama sends it."""
+    return {
+        "model": pb.model,
+        "created_at": rfc3339nano(pb.created_at),
+        "_debug_info": {
+            "rendered_template": pb.debug_info.rendered_template,
+            "image_count": pb.debug_info.image_count,
+        },
+    }
 
 
 DONE_REASONS = {

@@ -58,15 +58,8 @@ def generate_request_to_pb(body: dict[str, Any]) -> inference_pb2.GenerateReques
 
 def generate_response_from_pb(pb: inference_pb2.GenerateResponse) -> dict[str, Any]:
     # Key order follows Ollama's GenerateResponse struct.
-    if pb.HasField("debug_info"):  # _debug_render_only: only the rendered prompt, as Ollama
-        return {
-            "model": pb.model,
-            "created_at": common.rfc3339nano(pb.created_at),
-            "_debug_info": {
-                "rendered_template": pb.debug_info.rendered_template,
-                "image_count": pb.debug_info.image_count,
-            },
-        }
+    if pb.HasField("debug_info"):
+        return common.debug_only_from_pb(pb)
     d: dict[str, Any] = {"model": pb.model}
     if pb.remote_model:
         d["remote_model"] = pb.remote_model

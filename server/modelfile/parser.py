@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tokenwire_common.options import DEPRECATED_OPTIONS, keys_of
+
 COMMANDS = (
     "from",
     "license",
@@ -31,44 +33,10 @@ _PARAM_NAME = re.compile(r"[A-Za-z0-9_]+")
 _SEMVER = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 
 # Ollama's parameter types (api.Options); the CLI converts PARAMETER strings with them.
-_INT_PARAMS = {
-    "num_keep",
-    "seed",
-    "num_predict",
-    "top_k",
-    "repeat_last_n",
-    "mirostat",
-    "num_ctx",
-    "num_batch",
-    "num_gpu",
-    "main_gpu",
-    "num_thread",
-    "draft_num_predict",
-}
-_FLOAT_PARAMS = {
-    "top_p",
-    "min_p",
-    "typical_p",
-    "temperature",
-    "repeat_penalty",
-    "presence_penalty",
-    "frequency_penalty",
-    "mirostat_tau",
-    "mirostat_eta",
-}
-_BOOL_PARAMS = {"use_mmap"}
-_LIST_PARAMS = {"stop"}
-# Removed from Ollama and silently ignored (the CLI warns "parameter X is deprecated").
-DEPRECATED_PARAMS = {
-    "penalize_newline",
-    "low_vram",
-    "f16_kv",
-    "logits_all",
-    "vocab_only",
-    "use_mlock",
-    "numa",
-    "tfs_z",
-}
+_INT_PARAMS = keys_of("int")
+_FLOAT_PARAMS = keys_of("float")
+_BOOL_PARAMS = keys_of("bool")
+_LIST_PARAMS = keys_of("list")
 
 
 class ModelfileError(ValueError):
@@ -217,7 +185,7 @@ def to_create_fields(mf: Modelfile) -> CreateFields:
             case "draft":
                 pass  # speculative decoding is not supported; accepted and ignored
             case name:
-                if name in DEPRECATED_PARAMS:
+                if name in DEPRECATED_OPTIONS:
                     continue
                 try:
                     value = parameter_value(name, c.args)
