@@ -64,7 +64,12 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     store = ModelStore(settings.models_dir)
     if settings.default_model:
         seed_default_model(store, settings.cache_dir)
-    scheduler = Scheduler(engine_factory or _default_engine_factory())
+    scheduler = Scheduler(
+        engine_factory or _default_engine_factory(),
+        default_keep_alive_ns=settings.keep_alive_ns,
+        max_loaded=settings.max_loaded_models,
+        max_queue=settings.max_queue,
+    )
     server = grpc.aio.server(
         interceptors=[ErrorInterceptor()],
         options=[
@@ -79,7 +84,7 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(
         InferenceService(settings, store, scheduler), server
     )
-    models_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(store, _quantizer), server)
+    models_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(store, _quantizer, scheduler), server)
     models_pb2_grpc.add_VersionServiceServicer_to_server(VersionService(), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -152,3 +152,22 @@ def progress_from_pb(pb: Any) -> dict[str, Any]:
     if pb.completed:
         d["completed"] = pb.completed
     return d
+
+
+def list_running_response_from_pb(pb: models_pb2.ListRunningModelsResponse) -> dict[str, Any]:
+    # Field order of Ollama's ProcessModelResponse.
+    return {
+        "models": [
+            {
+                "name": m.name,
+                "model": m.model,
+                "size": m.size,
+                "digest": m.digest,
+                "details": details_from_pb(m.details),
+                "expires_at": common.rfc3339nano(m.expires_at),
+                "size_vram": m.size_vram,
+                "context_length": m.context_length,
+            }
+            for m in pb.models
+        ]
+    }

@@ -14,6 +14,7 @@ from rest_shim.codec import common
 from rest_shim.codec.models import (
     create_request_to_pb,
     list_models_response_from_pb,
+    list_running_response_from_pb,
     progress_from_pb,
     show_request_to_pb,
     show_response_from_pb,
@@ -33,6 +34,12 @@ async def tags(request: Request) -> Response:
     return await streaming.unary(
         request, _stub(request).ListModels(models_pb2.ListModelsRequest()), list_models_response_from_pb
     )
+
+
+@router.get("/api/ps")
+async def ps(request: Request) -> Response:
+    call = _stub(request).ListRunningModels(models_pb2.ListRunningModelsRequest())
+    return await streaming.unary(request, call, list_running_response_from_pb)
 
 
 @router.post("/api/show")

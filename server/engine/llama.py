@@ -160,6 +160,11 @@ class LlamaEngine:
 
     # ------------------------------------------------------------ any thread
 
+    @property
+    def pending(self) -> int:
+        """Requests waiting for a free slot (counted against OLLAMA_MAX_QUEUE)."""
+        return len(self._pending)
+
     def tokenize(self, text: str) -> list[int]:
         data = text.encode()
         cap = len(data) + 8

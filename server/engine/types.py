@@ -102,8 +102,10 @@ class LoadOptions:
 
 class Engine(Protocol):
     n_ctx_train: int
+    num_ctx: int  # the context per sequence actually in use
     options: LoadOptions
     size_bytes: int
+    pending: int
 
     def submit(self, request: CompletionRequest) -> Stream: ...
 

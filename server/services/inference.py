@@ -101,32 +101,33 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         load = opts.load_options(
             self._settings, model.params, request.options if request.HasField("options") else None
         )
-        engine = await self._scheduler.acquire(model.model_path, load)
-        # Ollama's load_duration: from the request's start until its runner is ready.
-        load_ns = time.perf_counter_ns() - t0
-        stream = engine.submit(CompletionRequest(prompt=prompt, sampling=sampling, prefix_tokens=context_in))
-        try:
-            async for event in stream:
-                if isinstance(event, TokenEvent):
-                    if event.text:
-                        yield event.text
-                elif isinstance(event, DoneEvent):
-                    yield _Final(
-                        done_reason=event.done_reason,
-                        total_duration=time.perf_counter_ns() - t0,
-                        load_duration=load_ns,
-                        prompt_eval_count=event.prompt_eval_count,
-                        prompt_eval_duration=event.prompt_eval_duration_ns,
-                        eval_count=event.eval_count,
-                        eval_duration=event.eval_duration_ns,
-                        context=tuple(event.context) if return_context else (),
-                    )
-                elif isinstance(event, ErrorEvent):
-                    raise event.error
-        finally:
-            stream.cancel()  # no-op when finished; frees the slot when the RPC was cancelled
-        if request.HasField("keep_alive") and request.keep_alive == 0:
-            await self._scheduler.unload(model.model_path)
+        keep_alive = request.keep_alive if request.HasField("keep_alive") else None
+        async with self._scheduler.use(model, load, keep_alive) as engine:
+            # Ollama's load_duration: from the request's start until its runner is ready.
+            load_ns = time.perf_counter_ns() - t0
+            stream = engine.submit(
+                CompletionRequest(prompt=prompt, sampling=sampling, prefix_tokens=context_in)
+            )
+            try:
+                async for event in stream:
+                    if isinstance(event, TokenEvent):
+                        if event.text:
+                            yield event.text
+                    elif isinstance(event, DoneEvent):
+                        yield _Final(
+                            done_reason=event.done_reason,
+                            total_duration=time.perf_counter_ns() - t0,
+                            load_duration=load_ns,
+                            prompt_eval_count=event.prompt_eval_count,
+                            prompt_eval_duration=event.prompt_eval_duration_ns,
+                            eval_count=event.eval_count,
+                            eval_duration=event.eval_duration_ns,
+                            context=tuple(event.context) if return_context else (),
+                        )
+                    elif isinstance(event, ErrorEvent):
+                        raise event.error
+            finally:
+                stream.cancel()  # no-op when finished; frees the slot when the RPC was cancelled
 
     async def _load_or_unload(self, request, model: Model, t0: int) -> _Final:
         """Empty prompt/messages: load the model, or unload it with keep_alive 0 (Ollama §1.2)."""
@@ -135,7 +136,9 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             return _Final("unload")
         options = request.options if request.HasField("options") else None
         load = opts.load_options(self._settings, model.params, options)
-        await self._scheduler.acquire(model.model_path, load)
+        await self._scheduler.load(
+            model, load, request.keep_alive if request.HasField("keep_alive") else None
+        )
         load_ns = time.perf_counter_ns() - t0
         return _Final("load", total_duration=time.perf_counter_ns() - t0, load_duration=load_ns)
 

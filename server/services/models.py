@@ -17,6 +17,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from server.errors import InvalidArgument, NotFound, Unimplemented
 from server.modelfile import build, show
 from server.modelfile.parser import ModelfileError, parse, to_create_fields
+from server.scheduler import Scheduler
 from server.store import gguf_reader
 from server.store.blobs import DigestMismatch, InvalidDigest, normalize_digest
 from server.store.capabilities import capabilities
@@ -171,9 +172,10 @@ class _ChunkPipe:
 
 
 class ModelService(models_pb2_grpc.ModelServiceServicer):
-    def __init__(self, store: ModelStore, quantizer: build.Quantizer):
+    def __init__(self, store: ModelStore, quantizer: build.Quantizer, scheduler: Scheduler):
         self._store = store
         self._quantizer = quantizer
+        self._scheduler = scheduler
 
     def _list(self) -> models_pb2.ListModelsResponse:
         out = models_pb2.ListModelsResponse()
@@ -331,8 +333,24 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
             raise
         return models_pb2.CreateBlobResponse(created=True)
 
-    async def ListRunningModels(self, request, context):
-        raise Unimplemented("ListRunningModels is not implemented yet (tokenwire issue 4)")
+    async def ListRunningModels(self, request, context) -> models_pb2.ListRunningModelsResponse:
+        out = models_pb2.ListRunningModelsResponse()
+        for r in self._scheduler.running():
+            m: Model = r.model
+            display = m.name.display_shortest()
+            out.models.append(
+                models_pb2.ListRunningModelsResponseModel(
+                    name=display,
+                    model=display,
+                    size=r.engine.size_bytes,
+                    size_vram=0,
+                    digest=m.digest,
+                    details=details_pb(m, _info(m)),
+                    expires_at=_ts(r.expires_at_ns),
+                    context_length=r.engine.num_ctx,
+                )
+            )
+        return out
 
     async def PullModel(self, request, context):
         raise Unimplemented("PullModel is not implemented yet (tokenwire issue 6)")

@@ -83,9 +83,9 @@ def test_invalid_name_and_raw_mode_conflicts_are_invalid_argument(channel):
 def test_unimplemented_rpcs_say_so(channel):
     stub = models_pb2_grpc.ModelServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
-        stub.ListRunningModels(models_pb2.ListRunningModelsRequest(), timeout=10)
+        list(stub.PullModel(models_pb2.PullModelRequest(model="x"), timeout=10))
     assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "ListRunningModels is not implemented yet" in err.value.details()
+    assert "PullModel is not implemented yet" in err.value.details()
 
 
 def test_version(channel):
