@@ -98,6 +98,7 @@ class _Seq:
     t_start: float = 0.0
     t_first: float = 0.0
     prompt_evaluated: int = 0
+    max_batch: int = 0
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
     )
@@ -301,6 +302,7 @@ class LlamaEngine:
         self.batch_sizes[len(outputs)] = self.batch_sizes.get(len(outputs), 0) + 1
         now = time.perf_counter()
         for slot, idx in outputs:
+            slot.seq.max_batch = max(slot.seq.max_batch, len(outputs))
             self._sample(slot, idx, now)
 
     def _add(self, i: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
@@ -351,6 +353,7 @@ class LlamaEngine:
                 eval_count=len(seq.generated),
                 eval_duration_ns=int((now - seq.t_first) * 1e9),
                 context=seq.prompt + seq.generated,
+                max_batch=seq.max_batch,
             )
         )
         self._release(slot)

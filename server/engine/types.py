@@ -57,6 +57,7 @@ class DoneEvent:
     eval_count: int
     eval_duration_ns: int
     context: list[int]
+    max_batch: int = 1  # most sequences decoded together in one step with this one
 
 
 @dataclass

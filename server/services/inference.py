@@ -47,6 +47,7 @@ class _Final:
     eval_count: int = 0
     eval_duration: int = 0
     context: tuple[int, ...] = ()
+    max_batch: int = 0
 
     def metrics(self) -> dict:
         return {
@@ -59,6 +60,11 @@ class _Final:
             "eval_count": self.eval_count,
             "eval_duration": self.eval_duration,
         }
+
+
+def _trailer(context: grpc.aio.ServicerContext, final: _Final) -> None:
+    """Observability outside the contract: the largest batch this request was decoded in."""
+    context.set_trailing_metadata((("tokenwire-max-batch", str(final.max_batch)),))
 
 
 def _think_requested(think: types_pb2.Think, has: bool) -> bool:
@@ -123,6 +129,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
                             eval_count=event.eval_count,
                             eval_duration=event.eval_duration_ns,
                             context=tuple(event.context) if return_context else (),
+                            max_batch=event.max_batch,
                         )
                     elif isinstance(event, ErrorEvent):
                         raise event.error
@@ -179,6 +186,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
                 else:
                     parts.append(item)
             else:
+                _trailer(context, item)
                 yield chunk(response="".join(parts), context=item.context, **item.metrics())
 
     def _generate_prompt(self, request: inference_pb2.GenerateRequest, model: Model) -> str:
@@ -245,6 +253,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
                 else:
                     parts.append(item)
             else:
+                _trailer(context, item)
                 yield chunk("".join(parts), **item.metrics())
 
     async def Embed(self, request, context):

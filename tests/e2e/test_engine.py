@@ -1,0 +1,98 @@
+"""Engine semantics with the real model: batching, determinism, limits, stops, prefix reuse."""
+
+from __future__ import annotations
+
+import threading
+
+import grpc
+
+from tests.conftest import MODEL
+from tests.procs import start_server
+from tokenwire.v1 import inference_pb2, inference_pb2_grpc, types_pb2
+
+PROMPT = "Why is the sky blue?"
+
+
+def run(stub, **kw) -> tuple[str, inference_pb2.GenerateResponse, dict]:
+    call = stub.Generate(inference_pb2.GenerateRequest(**kw), timeout=180)
+    chunks = list(call)
+    return "".join(c.response for c in chunks), chunks[-1], dict(call.trailing_metadata())
+
+
+def greedy(**kw) -> types_pb2.Options:
+    return types_pb2.Options(temperature=0, seed=1, **kw)
+
+
+def test_four_concurrent_streams_share_batches(channel):
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    topics = ["rivers", "mountains", "deserts", "forests"]
+    results: list = [None] * 4
+    barrier = threading.Barrier(4)
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        results[i] = run(
+            stub, model=MODEL, prompt=f"Describe {topics[i]} in detail.", options=greedy(num_predict=48)
+        )
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    batches = [int(meta["tokenwire-max-batch"]) for _, _, meta in results]
+    assert all(final.eval_count == 48 for _, final, _ in results)
+    assert max(batches) == 4, f"the 4 streams were never decoded in one step: {batches}"
+    assert min(batches) >= 2
+
+
+def test_same_greedy_request_twice_gives_the_same_output(channel):
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    first, _, _ = run(stub, model=MODEL, prompt="List three colours.", options=greedy(num_predict=40))
+    second, _, _ = run(stub, model=MODEL, prompt="List three colours.", options=greedy(num_predict=40))
+    assert first == second and first
+
+
+def test_num_predict_16_gives_eval_count_16_and_length(channel):
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    _, final, _ = run(stub, model=MODEL, prompt="Count to one hundred.", options=greedy(num_predict=16))
+    assert final.eval_count == 16 and final.done_reason == types_pb2.DONE_REASON_LENGTH
+
+
+def test_a_stop_string_ends_the_output_and_is_not_in_it(channel):
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    free, _, _ = run(stub, model=MODEL, prompt=PROMPT, options=greedy(num_predict=48))
+    word = free.split()[2]  # a word the greedy answer certainly contains
+    stopped, final, _ = run(stub, model=MODEL, prompt=PROMPT, options=greedy(num_predict=48, stop=[word]))
+    assert final.done_reason == types_pb2.DONE_REASON_STOP
+    assert word not in stopped
+    assert stopped == free[: free.index(word)]
+
+
+def test_second_chat_turn_prefills_only_the_new_tokens(tmp_path):
+    proc = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="2")
+    try:
+        with grpc.insecure_channel(proc.address) as ch:
+            stub = inference_pb2_grpc.InferenceServiceStub(ch)
+
+            def chat(messages, num_ctx):
+                req = inference_pb2.ChatRequest(
+                    model=MODEL, messages=messages, options=greedy(num_predict=24, num_ctx=num_ctx)
+                )
+                chunks = list(stub.Chat(req, timeout=120))
+                return "".join(c.message.content for c in chunks), chunks[-1]
+
+            user1 = types_pb2.Message(role="user", content="Name a fruit.")
+            answer, t1 = chat([user1], 4096)
+            turn2 = [
+                user1,
+                types_pb2.Message(role="assistant", content=answer),
+                types_pb2.Message(role="user", content="And a vegetable?"),
+            ]
+            _, warm = chat(turn2, 4096)
+            _, cold = chat(turn2, 2048)  # other runner options: a reload, so nothing is cached
+            reused = t1.prompt_eval_count + t1.eval_count
+            assert cold.prompt_eval_count > reused
+            assert 0 < warm.prompt_eval_count <= cold.prompt_eval_count - reused + 3
+    finally:
+        proc.stop()
