@@ -33,7 +33,7 @@ from server.engine.types import (
     Stream,
     TokenEvent,
 )
-from server.errors import Internal
+from server.errors import Internal, InvalidArgument
 
 _LOG = logging.getLogger(__name__)
 _BACKEND_LOCK = threading.Lock()
@@ -55,9 +55,16 @@ def init_backend() -> None:
             _BACKEND_READY = True
 
 
-def _sampler_chain(vocab_n: int, p: SamplingParams, num_ctx: int):
+def _sampler_chain(vocab, vocab_n: int, p: SamplingParams, num_ctx: int):
     chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
     add = lambda s: lc.llama_sampler_chain_add(chain, s)  # noqa: E731
+    if p.grammar:
+        # First in the chain: tokens the grammar forbids never reach the other samplers.
+        grammar = lc.llama_sampler_init_grammar(vocab, p.grammar.encode(), b"root")
+        if not grammar:
+            lc.llama_sampler_free(chain)
+            raise InvalidArgument("invalid format: the grammar could not be compiled")
+        add(grammar)
     last_n = num_ctx if p.repeat_last_n < 0 else p.repeat_last_n
     if last_n and (p.repeat_penalty != 1.0 or p.presence_penalty or p.frequency_penalty):
         add(
@@ -179,7 +186,9 @@ class LlamaEngine:
     def submit(self, request: CompletionRequest) -> Stream:
         stream = Stream()
         prompt = request.prefix_tokens + self.tokenize(request.prompt)
-        seq = _Seq(request=request, stream=stream, prompt=prompt)
+        # Built here, in the caller's thread: a bad grammar fails this request only.
+        sampler = _sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
+        seq = _Seq(request=request, stream=stream, prompt=prompt, sampler=sampler)
         with self._cv:
             if self._closing:
                 raise Internal("model is unloading")
@@ -226,6 +235,7 @@ class LlamaEngine:
             seq = self._pending[0]
             if seq.stream.cancelled:
                 self._pending.popleft()
+                lc.llama_sampler_free(seq.sampler)
                 continue
             free = [s for s in self._slots if s.seq is None]
             if not free:
@@ -248,7 +258,6 @@ class LlamaEngine:
         lc.llama_memory_seq_rm(self._mem, slot.seq_id, reuse, -1)
         slot.cached = seq.prompt[:reuse]
         seq.n_fed = reuse
-        seq.sampler = _sampler_chain(self.n_vocab, p, self.num_ctx)
         seq.stops = StopMatcher(p.stop)
         seq.t_start = time.perf_counter()
         slot.seq = seq

@@ -32,6 +32,7 @@ class SamplingParams:
     num_predict: int = -1
     num_keep: int = 4
     stop: list[str] = field(default_factory=list)
+    grammar: str = ""  # GBNF constraining the output (Ollama `format`); "" = free text
 
 
 @dataclass

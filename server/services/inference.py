@@ -12,9 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
+from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from server import options as opts
+from server.engine import grammar
 from server.engine.types import CompletionRequest, DoneEvent, ErrorEvent, TokenEvent
 from server.errors import InvalidArgument, NotFound, Unimplemented
 from server.scheduler import Scheduler
@@ -92,8 +94,6 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             template = tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE)
             if not tpl.has_field(template, "Think") and not tpl.has_field(template, "Thinking"):
                 raise InvalidArgument(f'"{request.model}" does not support thinking')
-        if request.HasField("format"):
-            raise Unimplemented("format is not implemented yet (tokenwire issue 4)")
         if request.logprobs:
             raise Unimplemented("logprobs are not implemented yet (tokenwire issue 4)")
 
@@ -101,12 +101,15 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         self, request, model: Model, prompt: str, context_in: list[int], t0: int, return_context: bool
     ) -> AsyncIterator[str | _Final]:
         """Yield text pieces, then one _Final."""
-        sampling = opts.sampling_params(
-            model.params, request.options if request.HasField("options") else None
-        )
-        load = opts.load_options(
-            self._settings, model.params, request.options if request.HasField("options") else None
-        )
+        options = request.options if request.HasField("options") else None
+        sampling = opts.sampling_params(model.params, options)
+        if request.HasField("format"):
+            fmt = request.format
+            if fmt.HasField("schema"):
+                sampling.grammar = grammar.schema_grammar(json_format.MessageToDict(fmt.schema))
+            elif fmt.json:
+                sampling.grammar = grammar.json_grammar()
+        load = opts.load_options(self._settings, model.params, options)
         keep_alive = request.keep_alive if request.HasField("keep_alive") else None
         async with self._scheduler.use(model, load, keep_alive) as engine:
             # Ollama's load_duration: from the request's start until its runner is ready.

@@ -96,3 +96,50 @@ def test_second_chat_turn_prefills_only_the_new_tokens(tmp_path):
             assert 0 < warm.prompt_eval_count <= cold.prompt_eval_count - reused + 3
     finally:
         proc.stop()
+
+
+def test_format_json_output_parses(channel):
+    import json
+
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    text, final, _ = run(
+        stub,
+        model=MODEL,
+        prompt="Describe a cat as JSON with keys name and colour.",
+        format=types_pb2.Format(json=True),
+        options=greedy(num_predict=200),
+    )
+    assert final.done_reason == types_pb2.DONE_REASON_STOP, "the grammar ends the object"
+    assert isinstance(json.loads(text), dict)
+
+
+def test_json_schema_format_output_validates(shim_url):
+    import json
+
+    import httpx
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "maxLength": 20},
+            "age": {"type": "integer"},
+            "pets": {"type": "array", "items": {"type": "string", "maxLength": 12}, "maxItems": 3},
+        },
+        "required": ["name", "age", "pets"],
+    }
+    r = httpx.post(
+        f"{shim_url}/api/generate",
+        timeout=180,
+        json={
+            "model": MODEL,
+            "prompt": "Invent a person.",
+            "format": schema,
+            "stream": False,
+            "options": {"temperature": 0, "num_predict": 200},
+        },
+    )
+    out = json.loads(r.json()["response"])
+    assert set(out) == {"name", "age", "pets"}
+    assert isinstance(out["name"], str) and len(out["name"]) <= 20
+    assert isinstance(out["age"], int) and isinstance(out["pets"], list) and len(out["pets"]) <= 3
+    assert all(isinstance(p, str) for p in out["pets"])
