@@ -15,6 +15,7 @@ from rest_shim.errors import ShimError
 from tokenwire.v1 import types_pb2
 from tokenwire_common.duration import DurationError, keep_alive_from_json
 from tokenwire_common.options import OPTION_TYPES
+from tokenwire_common.structs import whole_numbers_as_ints
 
 # ------------------------------------------------------------- request field types
 
@@ -206,21 +207,10 @@ def message_to_pb(m: dict) -> types_pb2.Message:
     return pb
 
 
-def _plain(v: Any) -> Any:
-    # Struct numbers are doubles: whole numbers go out as integers, as Go writes them.
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**63:
-        return int(v)
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return v
-
-
 def struct_to_json(s: struct_pb2.Struct) -> dict:
     from google.protobuf.json_format import MessageToDict
 
-    return _plain(MessageToDict(s))
+    return whole_numbers_as_ints(MessageToDict(s))
 
 
 def tool_calls_from_pb(calls: Any) -> list[dict]:

@@ -16,20 +16,11 @@ from typing import Any
 from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
 
 from server.errors import InvalidArgument
+from tokenwire_common.structs import whole_numbers_as_ints
 
 
 def json_grammar() -> str:
     return JSON_GBNF
-
-
-def _ints(v: Any) -> Any:
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if isinstance(v, dict):
-        return {k: _ints(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_ints(x) for x in v]
-    return v
 
 
 def _required_order(schema: Any, out: list[str]) -> list[str]:
@@ -46,7 +37,7 @@ def _required_order(schema: Any, out: list[str]) -> list[str]:
 
 
 def schema_grammar(schema: dict) -> str:
-    schema = _ints(schema)
+    schema = whole_numbers_as_ints(schema)
     try:
         return json_schema_to_gbnf(json.dumps(schema), prop_order=_required_order(schema, []))
     except Exception as e:  # the converter raises plain exceptions on unsupported schemas

@@ -26,6 +26,7 @@ from server.store.models import Model, ModelStore
 from server.store.names import InvalidName, parse_name
 from server.version import OLLAMA_API_VERSION
 from tokenwire.v1 import models_pb2, models_pb2_grpc, types_pb2
+from tokenwire_common.structs import whole_numbers_as_ints
 
 
 def _ts(ns: int) -> Timestamp:
@@ -93,7 +94,7 @@ def _spec_from_pb(request: models_pb2.CreateModelRequest) -> build.CreateSpec:
         template=request.template if request.HasField("template") else None,
         system=request.system if request.HasField("system") else None,
         license=list(request.license),
-        parameters=_ints(params),
+        parameters=whole_numbers_as_ints(params),
         messages=[{"role": m.role, "content": m.content} for m in request.messages],
         quantize=request.quantize,
         requires=request.requires,
@@ -118,14 +119,6 @@ def _spec_from_pb(request: models_pb2.CreateModelRequest) -> build.CreateSpec:
         if fields.adapters:
             raise InvalidArgument("ADAPTER paths in a legacy modelfile are not supported; upload the blob")
     return spec
-
-
-def _ints(params: dict) -> dict:
-    """Struct numbers are doubles; keep whole numbers as ints, as Ollama's JSON has them."""
-    out = {}
-    for k, v in params.items():
-        out[k] = int(v) if isinstance(v, float) and v.is_integer() else v
-    return out
 
 
 async def _iterate_in_thread(gen: Iterator) -> AsyncIterator:

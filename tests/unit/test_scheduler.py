@@ -58,6 +58,17 @@ def make(**kw) -> tuple[Scheduler, list[FakeEngine], Clock]:
 A, B, C = FakeModel(Path("/a")), FakeModel(Path("/b")), FakeModel(Path("/c"))
 
 
+def holding(s, model) -> tuple[asyncio.Task, asyncio.Event]:
+    """A request that holds `model` until the returned event is set."""
+    release = asyncio.Event()
+
+    async def hold():
+        async with s.use(model, OPTS, None):
+            await release.wait()
+
+    return asyncio.create_task(hold()), release
+
+
 async def use(s, model, keep_alive=None, options=OPTS):
     async with s.use(model, options, keep_alive) as engine:
         return engine
@@ -118,13 +129,7 @@ async def test_max_loaded_evicts_the_idle_runner_with_the_shortest_keep_alive():
 
 async def test_max_loaded_waits_for_a_busy_runner():
     s, engines, _ = make(max_loaded=1)
-    release = asyncio.Event()
-
-    async def hold_a():
-        async with s.use(A, OPTS, None):
-            await release.wait()
-
-    holder = asyncio.create_task(hold_a())
+    holder, release = holding(s, A)
     await asyncio.sleep(0.01)
     waiter = asyncio.create_task(use(s, B))
     await asyncio.sleep(0.05)
@@ -136,13 +141,7 @@ async def test_max_loaded_waits_for_a_busy_runner():
 
 async def test_queue_bound_answers_resource_exhausted():
     s, _, _ = make(max_queue=1, max_loaded=1)
-    release = asyncio.Event()
-
-    async def hold_a():
-        async with s.use(A, OPTS, None):
-            await release.wait()
-
-    holder = asyncio.create_task(hold_a())
+    holder, release = holding(s, A)
     await asyncio.sleep(0.01)
     waiter = asyncio.create_task(use(s, B))  # queued behind A
     await asyncio.sleep(0.01)
@@ -156,13 +155,7 @@ async def test_queue_bound_answers_resource_exhausted():
 
 async def test_explicit_unload_waits_for_active_requests():
     s, engines, _ = make()
-    release = asyncio.Event()
-
-    async def hold():
-        async with s.use(A, OPTS, None):
-            await release.wait()
-
-    task = asyncio.create_task(hold())
+    task, release = holding(s, A)
     await asyncio.sleep(0.01)
     await s.unload(Path("/a"))
     assert not engines[0].closed
