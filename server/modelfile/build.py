@@ -32,6 +32,7 @@ from tokenwire_common import gojson
 QUANT_ALIASES = {"Q4_K": "Q4_K_M"}
 QUANT_TYPES = ("F32", "F16", "BF16", "Q8_0", "Q4_K_S", "Q4_K_M")
 QUANTIZABLE = ("F16", "BF16", "F32")
+# Layers a new model takes over from its base, marked with `from`.
 FROM_MEDIA = (mf.MEDIA_MODEL, mf.MEDIA_PROJECTOR, mf.MEDIA_ADAPTER)
 
 # One writer at a time: pruning after a delete must never race a half-built create.
@@ -186,17 +187,22 @@ def _write(store: ModelStore, spec: CreateSpec, plan: _Plan, quantizer: Quantize
     layers: list[mf.Layer] = []
     old_digests = _existing_layers(store, plan.name)
 
+    def put(data: bytes) -> tuple[str, bool]:
+        """Store a small blob (deduplicated); returns (digest, newly created by this call)."""
+        digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
+        if not store.blobs.exists(digest):
+            store.blobs.write_bytes(data)
+            created.add(digest)
+        return digest, digest in created
+
     def add(media: str, data: bytes | None = None, digest: str = "", size: int = 0, from_: str | None = None):
         if data is not None:
-            digest, size = f"sha256:{hashlib.sha256(data).hexdigest()}", len(data)
-        existed = store.blobs.exists(digest) and digest not in created
-        if not existed and digest not in created:
-            if data is not None:
-                store.blobs.write_bytes(data)
-            created.add(digest)
-        status = "using existing layer" if existed else "creating new layer"
+            digest, new = put(data)
+            size = len(data)
+        else:  # an existing blob (validated), or one this call made (quantized)
+            new = digest in created
         layers.append(mf.Layer(media, digest, size, from_))
-        return Progress(f"{status} {digest}")
+        return Progress(f"{'creating new layer' if new else 'using existing layer'} {digest}")
 
     template = spec.template
     params: dict = dict(base.params) if base else {}
@@ -215,18 +221,12 @@ def _write(store: ModelStore, spec: CreateSpec, plan: _Plan, quantizer: Quantize
         yield Progress("verifying conversion")
     if model_digest:
         yield add(mf.MEDIA_MODEL, digest=model_digest, size=model_size)
-    elif base:
-        for layer in base.manifest.layers:
-            if layer.media_type == mf.MEDIA_MODEL:
-                yield add(
-                    layer.media_type,
-                    digest=layer.digest,
-                    size=layer.size,
-                    from_=layer.from_ or base.name.display_shortest(),
-                )
     if base:
+        # Reuse the base's layers (marked `from`), unless the request replaces them:
+        # its model by a new model file, its adapter by new adapters.
+        replaced = {mf.MEDIA_MODEL: bool(model_digest), mf.MEDIA_ADAPTER: bool(plan.adapters)}
         for layer in base.manifest.layers:
-            if layer.media_type in (mf.MEDIA_PROJECTOR, mf.MEDIA_ADAPTER) and not plan.adapters:
+            if layer.media_type in FROM_MEDIA and not replaced.get(layer.media_type):
                 yield add(
                     layer.media_type,
                     digest=layer.digest,
@@ -261,26 +261,17 @@ def _write(store: ModelStore, spec: CreateSpec, plan: _Plan, quantizer: Quantize
     for text in spec.license or (base.license if base else []):
         yield add(mf.MEDIA_LICENSE, text.encode())
 
+    extra = {
+        k: v
+        for k, v in (("renderer", spec.renderer), ("parser", spec.parser), ("requires", spec.requires))
+        if v
+    }
     if info is not None and (model_digest or not base):
-        config = config_for(info, renderer=spec.renderer, parser=spec.parser, requires=spec.requires)
+        config = config_for(info, **extra)
     else:
-        config = dict(base.config) if base else {}
-        config.update(
-            {
-                k: v
-                for k, v in (
-                    ("renderer", spec.renderer),
-                    ("parser", spec.parser),
-                    ("requires", spec.requires),
-                )
-                if v
-            }
-        )
+        config = {**(base.config if base else {}), **extra}
     config_bytes = json.dumps(config, separators=(",", ":")).encode()
-    config_digest = f"sha256:{hashlib.sha256(config_bytes).hexdigest()}"
-    if not store.blobs.exists(config_digest):
-        store.blobs.write_bytes(config_bytes)
-        created.add(config_digest)
+    config_digest, _ = put(config_bytes)
     yield Progress("writing manifest")
     store.write_manifest(
         plan.name, mf.Manifest(mf.Layer(mf.CONFIG_MEDIA_TYPE, config_digest, len(config_bytes)), layers)
