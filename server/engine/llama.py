@@ -162,7 +162,6 @@ class LlamaEngine:
         self._cv = threading.Condition()
         self._closing = False
         self._piece = ctypes.create_string_buffer(256)
-        self.batch_sizes: dict[int, int] = {}  # sequences per decode step -> steps (observability)
         self._thread = threading.Thread(target=self._run, name=f"engine-{model_path.name[:19]}", daemon=True)
         self._thread.start()
 
@@ -308,7 +307,6 @@ class LlamaEngine:
         rc = lc.llama_decode(self._ctx, batch)
         if rc != 0:
             raise Internal(f"llama_decode failed with status {rc}")
-        self.batch_sizes[len(outputs)] = self.batch_sizes.get(len(outputs), 0) + 1
         now = time.perf_counter()
         for slot, idx in outputs:
             slot.seq.max_batch = max(slot.seq.max_batch, len(outputs))

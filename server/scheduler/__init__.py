@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ class Runner:
     refs: int = 0
     expires_at_ns: int = 0
     timer: asyncio.TimerHandle | None = None
-    loaded: asyncio.Event = field(default_factory=asyncio.Event)
     unload_requested: bool = False
 
 
@@ -67,9 +66,7 @@ class Scheduler:
     # ------------------------------------------------------------ requests
 
     def _queue_depth(self) -> int:
-        return self._waiting + sum(
-            getattr(r.engine, "pending", 0) for r in self._runners.values() if r.engine
-        )
+        return self._waiting + sum(r.engine.pending for r in self._runners.values() if r.engine)
 
     @asynccontextmanager
     async def use(self, model: Any, options: LoadOptions, keep_alive_ns: int | None) -> AsyncIterator[Engine]:
@@ -120,7 +117,6 @@ class Scheduler:
                 except BaseException:
                     self._runners.pop(path, None)
                     raise
-                runner.loaded.set()
                 break
             if keep_alive_ns is not None:
                 runner.session_ns = keep_alive_ns
@@ -130,6 +126,11 @@ class Scheduler:
                 runner.timer.cancel()
                 runner.timer = None
             return runner
+
+    def _expiry(self, runner: Runner) -> int:
+        """now + session, saturating at FOREVER_NS as Go's time.Add does."""
+        now = self._clock()
+        return now + min(runner.session_ns, FOREVER_NS - now)
 
     def _pick_idle(self) -> Runner | None:
         idle = [r for r in self._runners.values() if r.refs == 0]
@@ -141,7 +142,7 @@ class Scheduler:
             runner.refs -= 1
             if runner.refs > 0:
                 return
-            runner.expires_at_ns = self._clock() + min(runner.session_ns, FOREVER_NS - self._clock())
+            runner.expires_at_ns = self._expiry(runner)
             if runner.unload_requested or runner.session_ns == 0:
                 await self._unload_locked(runner)
             elif runner.session_ns < FOREVER_NS:
@@ -189,13 +190,12 @@ class Scheduler:
 
     def running(self) -> list[Runner]:
         """Loaded runners for ps, latest expiry first. Active ones expire `session` after now."""
-        now = self._clock()
         out = []
         for r in self._runners.values():
             if r.engine is None:
                 continue
             if r.refs > 0 or r.expires_at_ns == 0:
-                r.expires_at_ns = now + min(r.session_ns, FOREVER_NS - now)
+                r.expires_at_ns = self._expiry(r)
             out.append(r)
         out.sort(key=lambda r: r.expires_at_ns, reverse=True)
         return out
