@@ -64,9 +64,25 @@ class _Final:
         }
 
 
-def _trailer(context: grpc.aio.ServicerContext, final: _Final) -> None:
-    """Observability outside the contract: the largest batch this request was decoded in."""
-    context.set_trailing_metadata((("tokenwire-max-batch", str(final.max_batch)),))
+async def _stream_or_aggregate(
+    request, context: grpc.aio.ServicerContext, items: AsyncIterator[str | _Final]
+) -> AsyncIterator[tuple[str, _Final | None]]:
+    """(text, None) per piece when streaming; with stream=false only one (all text, final).
+
+    The final also sets the trailing metadata `tokenwire-max-batch`: the largest batch
+    this request was decoded in (observability outside the contract).
+    """
+    stream = not request.HasField("stream") or request.stream
+    parts: list[str] = []
+    async for item in items:
+        if isinstance(item, str):
+            if stream:
+                yield item, None
+            else:
+                parts.append(item)
+        else:
+            context.set_trailing_metadata((("tokenwire-max-batch", str(item.max_batch)),))
+            yield "".join(parts), item
 
 
 def _think_requested(think: types_pb2.Think, has: bool) -> bool:
@@ -180,17 +196,12 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             info = types_pb2.DebugInfo(rendered_template=prompt, image_count=len(request.images))
             yield chunk(debug_info=info)
             return
-        stream = not request.HasField("stream") or request.stream
-        parts: list[str] = []
-        async for item in self._run(request, model, prompt, list(request.context), t0, not request.raw):
-            if isinstance(item, str):
-                if stream:
-                    yield chunk(response=item)
-                else:
-                    parts.append(item)
+        run = self._run(request, model, prompt, list(request.context), t0, not request.raw)
+        async for text, final in _stream_or_aggregate(request, context, run):
+            if final is None:
+                yield chunk(response=text)
             else:
-                _trailer(context, item)
-                yield chunk(response="".join(parts), context=item.context, **item.metrics())
+                yield chunk(response=text, context=final.context, **final.metrics())
 
     def _generate_prompt(self, request: inference_pb2.GenerateRequest, model: Model) -> str:
         if request.raw:
@@ -247,17 +258,9 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             images = sum(len(m.images) for m in request.messages)
             yield chunk(debug_info=types_pb2.DebugInfo(rendered_template=prompt, image_count=images))
             return
-        stream = not request.HasField("stream") or request.stream
-        parts: list[str] = []
-        async for item in self._run(request, model, prompt, [], t0, False):
-            if isinstance(item, str):
-                if stream:
-                    yield chunk(item)
-                else:
-                    parts.append(item)
-            else:
-                _trailer(context, item)
-                yield chunk("".join(parts), **item.metrics())
+        run = self._run(request, model, prompt, [], t0, False)
+        async for text, final in _stream_or_aggregate(request, context, run):
+            yield chunk(text) if final is None else chunk(text, **final.metrics())
 
     async def Embed(self, request, context):
         raise Unimplemented("Embed is not implemented yet (tokenwire issue 4)")
