@@ -1,4 +1,4 @@
-"""POST /api/generate and POST /api/chat."""
+"""POST /api/generate, /api/chat, /api/embed and /api/embeddings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from fastapi.responses import Response
 from rest_shim import streaming
 from rest_shim.body import read_json
 from rest_shim.codec.chat import chat_request_to_pb, chat_response_from_pb
+from rest_shim.codec.embed import (
+    embed_request_to_pb,
+    embed_response_from_pb,
+    embeddings_request_to_pb,
+    embeddings_response_from_pb,
+)
 from rest_shim.codec.generate import generate_request_to_pb, generate_response_from_pb
 
 router = APIRouter()
@@ -31,3 +37,19 @@ async def chat(request: Request) -> Response:
     if pb.HasField("stream") and not pb.stream:
         return await streaming.single(request, call, chat_response_from_pb)
     return await streaming.ndjson(call, chat_response_from_pb)
+
+
+@router.post("/api/embed")
+async def embed(request: Request) -> Response:
+    pb = embed_request_to_pb(await read_json(request, "EmbedRequest"))
+    call = request.app.state.stubs.inference.Embed(pb, timeout=request.app.state.settings.deadline("embed"))
+    return await streaming.unary(request, call, embed_response_from_pb)
+
+
+@router.post("/api/embeddings")
+async def embeddings(request: Request) -> Response:
+    pb = embeddings_request_to_pb(await read_json(request, "EmbeddingRequest"))
+    call = request.app.state.stubs.inference.Embeddings(
+        pb, timeout=request.app.state.settings.deadline("embeddings")
+    )
+    return await streaming.unary(request, call, embeddings_response_from_pb)

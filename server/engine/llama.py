@@ -27,6 +27,7 @@ from server.engine.stops import StopMatcher
 from server.engine.types import (
     CompletionRequest,
     DoneEvent,
+    EmbedJob,
     ErrorEvent,
     LoadOptions,
     SamplingParams,
@@ -159,6 +160,8 @@ class LlamaEngine:
         self._batch = lc.llama_batch_init(options.num_batch, 0, options.num_parallel)
         self._slots = [_Slot(i) for i in range(options.num_parallel)]
         self._pending: deque[_Seq] = deque()
+        self._embed_jobs: deque[EmbedJob] = deque()
+        self._embedder: _Embedder | None = None  # made on first use, in the engine thread
         self._cv = threading.Condition()
         self._closing = False
         self._piece = ctypes.create_string_buffer(256)
@@ -195,12 +198,22 @@ class LlamaEngine:
             self._cv.notify()
         return stream
 
+    def embed(self, job: EmbedJob) -> None:
+        """Queue token lists for embedding; the engine thread runs them between steps."""
+        with self._cv:
+            if self._closing:
+                raise Internal("model is unloading")
+            self._embed_jobs.append(job)
+            self._cv.notify()
+
     def close(self) -> None:
         with self._cv:
             self._closing = True
             self._cv.notify()
         self._thread.join()
         lc.llama_batch_free(self._batch)
+        if self._embedder:
+            self._embedder.close()
         lc.llama_free(self._ctx)
         lc.llama_model_free(self._model)
 
@@ -209,7 +222,12 @@ class LlamaEngine:
     def _run(self) -> None:
         while True:
             with self._cv:
-                while not self._closing and not self._pending and not any(s.seq for s in self._slots):
+                while (
+                    not self._closing
+                    and not self._pending
+                    and not self._embed_jobs
+                    and not any(s.seq for s in self._slots)
+                ):
                     self._cv.wait()
                 if self._closing:
                     for s in self._slots:
@@ -217,8 +235,13 @@ class LlamaEngine:
                             s.seq.stream.post(ErrorEvent(Internal("model unloaded")))
                     for seq in self._pending:
                         seq.stream.post(ErrorEvent(Internal("model unloaded")))
+                    for job in self._embed_jobs:
+                        job.resolve(None, Internal("model unloaded"))
                     return
                 self._admit()
+                job = self._embed_jobs.popleft() if self._embed_jobs else None
+            if job is not None:
+                self._run_embed(job)
             try:
                 self._step()
             except Exception as exc:  # an engine bug must not hang every client
@@ -227,6 +250,17 @@ class LlamaEngine:
                     if s.seq:
                         s.seq.stream.post(ErrorEvent(exc))
                         self._release(s)
+
+    def _run_embed(self, job: EmbedJob) -> None:
+        if job.result.cancelled():
+            return
+        try:
+            if self._embedder is None:
+                self._embedder = _Embedder(self._model, self.num_ctx, self.options)
+            job.resolve(self._embedder.run(job.inputs))
+        except Exception as exc:
+            _LOG.exception("embedding failed")
+            job.resolve(None, exc)
 
     def _admit(self) -> None:
         """Move pending requests into free slots, preferring the slot with the longest cached prefix."""
@@ -364,3 +398,85 @@ class LlamaEngine:
             )
         )
         self._release(slot)
+
+
+class _Embedder:
+    """A second context on the same weights, with embeddings on and a pooling layer.
+
+    Models that declare a pooling type (embedding models) use it; generative models
+    have none, and get their last token's hidden state (llama.cpp's LAST pooling).
+    Several inputs share one llama_decode as separate sequences.
+    """
+
+    MAX_SEQS = 8
+
+    def __init__(self, model, num_ctx: int, options: LoadOptions):
+        self.num_ctx = num_ctx
+        self.n_embd = lc.llama_model_n_embd(model)
+        self._ctx = self._context(model, lc.LLAMA_POOLING_TYPE_UNSPECIFIED, options)
+        if lc.llama_pooling_type(self._ctx) == lc.LLAMA_POOLING_TYPE_NONE:
+            lc.llama_free(self._ctx)
+            self._ctx = self._context(model, lc.LLAMA_POOLING_TYPE_LAST, options)
+        self._mem = lc.llama_get_memory(self._ctx)
+        self._batch = lc.llama_batch_init(num_ctx, 0, self.MAX_SEQS)
+
+    def _context(self, model, pooling: int, options: LoadOptions):
+        threads = options.num_thread or os.cpu_count() or 1
+        cparams = lc.llama_context_default_params()
+        cparams.n_ctx = self.num_ctx
+        cparams.n_batch = self.num_ctx  # one whole input per ubatch, as pooling wants
+        cparams.n_ubatch = self.num_ctx
+        cparams.n_seq_max = self.MAX_SEQS
+        cparams.kv_unified = True
+        cparams.embeddings = True
+        cparams.pooling_type = pooling
+        cparams.n_threads = threads
+        cparams.n_threads_batch = threads
+        ctx = lc.llama_init_from_model(model, cparams)
+        if not ctx:
+            raise Internal("failed to create the embedding context")
+        return ctx
+
+    def run(self, inputs: list[list[int]]) -> list[list[float]]:
+        out: list[list[float]] = []
+        group: list[list[int]] = []
+        for tokens in inputs:
+            if not tokens:
+                raise InvalidArgument("cannot embed an empty input")
+            if len(tokens) > self.num_ctx:
+                raise InvalidArgument("the input length exceeds the context length")
+            if group and (len(group) == self.MAX_SEQS or sum(map(len, group)) + len(tokens) > self.num_ctx):
+                out += self._decode(group)
+                group = []
+            group.append(tokens)
+        if group:
+            out += self._decode(group)
+        return out
+
+    def _decode(self, group: list[list[int]]) -> list[list[float]]:
+        b = self._batch
+        i = 0
+        for seq_id, tokens in enumerate(group):
+            for pos, tok in enumerate(tokens):
+                b.token[i] = tok
+                b.pos[i] = pos
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = seq_id
+                b.logits[i] = pos == len(tokens) - 1
+                i += 1
+        b.n_tokens = i
+        lc.llama_memory_clear(self._mem, True)
+        rc = lc.llama_decode(self._ctx, b)
+        if rc != 0:
+            raise Internal(f"llama_decode failed with status {rc}")
+        vectors = []
+        for seq_id in range(len(group)):
+            ptr = lc.llama_get_embeddings_seq(self._ctx, seq_id)
+            if not ptr:
+                raise Internal("the model produced no embedding")
+            vectors.append(ptr[: self.n_embd])
+        return vectors
+
+    def close(self) -> None:
+        lc.llama_batch_free(self._batch)
+        lc.llama_free(self._ctx)

@@ -92,6 +92,28 @@ class Stream:
                 return
 
 
+class EmbedJob:
+    """Token lists to embed together; `result` resolves to one raw vector per list."""
+
+    def __init__(self, inputs: list[list[int]]) -> None:
+        self.inputs = inputs
+        self._loop = asyncio.get_running_loop()
+        self.result: asyncio.Future[list[list[float]]] = self._loop.create_future()
+
+    def resolve(self, vectors: list[list[float]] | None, error: Exception | None = None) -> None:
+        """Called from the engine thread."""
+
+        def settle() -> None:
+            if self.result.done():  # the caller was cancelled meanwhile
+                return
+            if error is not None:
+                self.result.set_exception(error)
+            else:
+                self.result.set_result(vectors)
+
+        self._loop.call_soon_threadsafe(settle)
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     """Runner options fixed at load; a request with other values reloads the model."""
@@ -112,5 +134,7 @@ class Engine(Protocol):
     def submit(self, request: CompletionRequest) -> Stream: ...
 
     def tokenize(self, text: str) -> list[int]: ...
+
+    def embed(self, job: EmbedJob) -> None: ...
 
     def close(self) -> None: ...

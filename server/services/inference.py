@@ -1,4 +1,4 @@
-"""InferenceService: Generate and Chat (Embed and Embeddings come with issue 4).
+"""InferenceService: Generate, Chat, Embed and Embeddings.
 
 Thin: validate, resolve the model, render the prompt, hand it to the engine through
 the scheduler, and translate engine events into response chunks. Cancelling the RPC
@@ -7,6 +7,7 @@ the scheduler, and translate engine events into response chunks. Cancelling the 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from server import options as opts
 from server.engine import grammar
-from server.engine.types import CompletionRequest, DoneEvent, ErrorEvent, TokenEvent
-from server.errors import InvalidArgument, NotFound, Unimplemented
+from server.engine.types import CompletionRequest, DoneEvent, EmbedJob, ErrorEvent, TokenEvent
+from server.errors import Internal, InvalidArgument, NotFound, Unimplemented
 from server.scheduler import Scheduler
 from server.settings import Settings
 from server.store.models import Model, ModelStore
@@ -262,8 +263,76 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         async for text, final in _stream_or_aggregate(request, context, run):
             yield chunk(text) if final is None else chunk(text, **final.metrics())
 
-    async def Embed(self, request, context):
-        raise Unimplemented("Embed is not implemented yet (tokenwire issue 4)")
+    def _resolve_for_embedding(self, name: str) -> Model:
+        try:
+            return self._store.resolve(name)
+        except NotFound:
+            raise NotFound(f'model "{name}" not found, try pulling it first') from None
 
-    async def Embeddings(self, request, context):
-        raise Unimplemented("Embeddings is not implemented yet (tokenwire issue 4)")
+    async def _embed(
+        self, request, model: Model, texts: list[str], truncate: bool
+    ) -> tuple[list[list[float]], int, int]:
+        """Raw vectors, tokens evaluated, and load_duration, for texts embedded in one job."""
+        t0 = time.perf_counter_ns()
+        options = request.options if request.HasField("options") else None
+        load = opts.load_options(self._settings, model.params, options)
+        keep_alive = request.keep_alive if request.HasField("keep_alive") else None
+        async with self._scheduler.use(model, load, keep_alive) as engine:
+            load_ns = time.perf_counter_ns() - t0
+            if not texts:
+                return [], 0, load_ns
+            inputs = [engine.tokenize(t) for t in texts]
+            for i, tokens in enumerate(inputs):
+                if len(tokens) > engine.num_ctx:
+                    if not truncate:
+                        raise InvalidArgument("the input length exceeds the context length")
+                    inputs[i] = tokens[: engine.num_ctx]
+            job = EmbedJob(inputs)
+            engine.embed(job)
+            try:
+                vectors = await job.result
+            finally:
+                job.result.cancel()  # an abandoned job is skipped if not yet started
+            for v in vectors:
+                if not all(math.isfinite(x) for x in v):
+                    raise Internal("embedding contains NaN or Inf values")
+            return vectors, sum(map(len, inputs)), load_ns
+
+    async def Embed(
+        self, request: inference_pb2.EmbedRequest, context: grpc.aio.ServicerContext
+    ) -> inference_pb2.EmbedResponse:
+        t0 = time.perf_counter_ns()
+        if not request.model:
+            raise NotFound("model '' not found")
+        if request.dimensions < 0:
+            raise InvalidArgument("dimensions must be a positive number")
+        model = self._resolve_for_embedding(request.model)
+        truncate = not request.HasField("truncate") or request.truncate
+        vectors, count, load_ns = await self._embed(request, model, list(request.input), truncate)
+        out = []
+        for v in vectors:
+            if 0 < request.dimensions < len(v):
+                v = v[: request.dimensions]
+            out.append(inference_pb2.Embedding(values=_normalize(v)))
+        return inference_pb2.EmbedResponse(
+            model=request.model,
+            embeddings=out,
+            total_duration=time.perf_counter_ns() - t0,
+            load_duration=load_ns,
+            prompt_eval_count=count,
+        )
+
+    async def Embeddings(
+        self, request: inference_pb2.EmbeddingsRequest, context: grpc.aio.ServicerContext
+    ) -> inference_pb2.EmbeddingsResponse:
+        if not request.model:
+            raise InvalidArgument("model is required")
+        model = self._resolve_for_embedding(request.model)
+        texts = [request.prompt] if request.prompt else []
+        vectors, _, _ = await self._embed(request, model, texts, True)
+        return inference_pb2.EmbeddingsResponse(embedding=vectors[0] if vectors else [])
+
+
+def _normalize(v: list[float]) -> list[float]:
+    norm = math.sqrt(sum(x * x for x in v))
+    return [x / norm for x in v] if norm > 0 else v

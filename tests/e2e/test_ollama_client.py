@@ -34,3 +34,12 @@ async def test_async_client_and_errors(shim_url):
         assert e.status_code == 404 and e.error == "model 'no-such-model' not found"
     else:
         raise AssertionError("expected a 404")
+
+
+def test_embed_and_legacy_embeddings(shim_url):
+    client = ollama.Client(host=shim_url)
+    r = client.embed(model=MODEL, input=["first text", "second text"])
+    assert len(r.embeddings) == 2 and len(r.embeddings[0]) == 576
+    assert abs(sum(x * x for x in r.embeddings[0]) - 1) < 1e-4
+    legacy = client.embeddings(model=MODEL, prompt="first text")
+    assert len(legacy.embedding) == 576

@@ -7,6 +7,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from rest_shim.codec.chat import chat_request_to_pb, chat_response_from_pb
 from rest_shim.codec.common import options_to_pb, rfc3339nano
+from rest_shim.codec.embed import embed_request_to_pb, embed_response_from_pb, embeddings_request_to_pb
 from rest_shim.codec.generate import generate_request_to_pb, generate_response_from_pb
 from rest_shim.errors import ShimError, http_status
 from rest_shim.settings import parse_ollama_host
@@ -161,3 +162,37 @@ def test_status_table():
 )
 def test_ollama_host(value, expected):
     assert parse_ollama_host(value) == expected
+
+
+def test_embed_request_input_forms():
+    assert list(embed_request_to_pb({"model": "m", "input": "a"}).input) == ["a"]
+    assert list(embed_request_to_pb({"model": "m", "input": ["a", "b"]}).input) == ["a", "b"]
+    assert list(embed_request_to_pb({"model": "m", "input": ""}).input) == []
+    assert list(embed_request_to_pb({"model": "m"}).input) == []
+    pb = embed_request_to_pb(
+        {"model": "m", "input": "a", "truncate": False, "dimensions": 8, "keep_alive": "1m"}
+    )
+    assert (pb.HasField("truncate"), pb.truncate, pb.dimensions, pb.keep_alive) == (
+        True,
+        False,
+        8,
+        60 * 10**9,
+    )
+    assert not embed_request_to_pb({"model": "m"}).HasField("truncate")
+    for bad in ([1], {"a": 1}, 3):
+        with pytest.raises(ShimError) as err:
+            embed_request_to_pb({"model": "m", "input": bad})
+        assert (err.value.status, err.value.message) == (400, "invalid input type")
+    assert embeddings_request_to_pb({"model": "m", "prompt": "p"}).prompt == "p"
+
+
+def test_embed_response_writes_float32_digits_and_omits_zero_metrics():
+    pb = inference_pb2.EmbedResponse(
+        model="m", embeddings=[inference_pb2.Embedding(values=[0.1, -0.5, 1e-7])]
+    )
+    body = embed_response_from_pb(pb)
+    # 0.1 as float32 is 0.100000001490116...; Go writes the shortest float32 digits, and
+    # so do we (only the exponent spelling differs: Go writes 1e-7, Python 1e-07).
+    assert gojson.dumps(body) == '{"model":"m","embeddings":[[0.1,-0.5,1e-07]]}'
+    pb.prompt_eval_count = 3
+    assert list(embed_response_from_pb(pb)) == ["model", "embeddings", "prompt_eval_count"]
