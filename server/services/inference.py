@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from server import options as opts
@@ -24,7 +24,11 @@ from server.scheduler import Scheduler
 from server.settings import Settings
 from server.store.models import Model, ModelStore
 from server.template import prompt as tpl
+from server.template import thinking
+from server.template.thinking import ThinkingParser
+from server.template.tools import ToolParser, tool_tag
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, types_pb2
+from tokenwire_common.structs import whole_numbers_as_ints
 
 _DONE = {
     "stop": types_pb2.DONE_REASON_STOP,
@@ -65,31 +69,130 @@ class _Final:
         }
 
 
+@dataclass
+class _Piece:
+    """Output that is certain: content, thinking and whole tool calls (Ollama JSON shape)."""
+
+    content: str = ""
+    thinking: str = ""
+    tool_calls: tuple[dict, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.content or self.thinking or self.tool_calls)
+
+
+async def _parsed(
+    items: AsyncIterator[str | _Final],
+    thinking: ThinkingParser | None,
+    tools: ToolParser | None,
+) -> AsyncIterator[_Piece | _Final]:
+    """Split raw output into thinking, content and tool calls as they become certain."""
+
+    def split(text: str, final: bool) -> _Piece:
+        thought = ""
+        if thinking is not None:
+            thought, text = thinking.add(text)
+            if final:
+                more_thought, more_text = thinking.flush()
+                thought, text = thought + more_thought, text + more_text
+        calls: list[dict] = []
+        if tools is not None:
+            calls, text = tools.add(text)
+            if final:
+                text += tools.flush()
+        return _Piece(text, thought, tuple(calls))
+
+    async for item in items:
+        if isinstance(item, str):
+            if piece := split(item, False):
+                yield piece
+        else:
+            if piece := split("", True):
+                yield piece
+            yield item
+
+
 async def _stream_or_aggregate(
-    request, context: grpc.aio.ServicerContext, items: AsyncIterator[str | _Final]
-) -> AsyncIterator[tuple[str, _Final | None]]:
-    """(text, None) per piece when streaming; with stream=false only one (all text, final).
+    request, context: grpc.aio.ServicerContext, items: AsyncIterator[_Piece | _Final]
+) -> AsyncIterator[tuple[_Piece, _Final | None]]:
+    """(piece, None) per piece when streaming; with stream=false one (all of it, final):
+    content and thinking concatenated, tool calls merged, as Ollama aggregates.
 
     The final also sets the trailing metadata `tokenwire-max-batch`: the largest batch
     this request was decoded in (observability outside the contract).
     """
     stream = not request.HasField("stream") or request.stream
-    parts: list[str] = []
+    parts: list[_Piece] = []
     async for item in items:
-        if isinstance(item, str):
+        if isinstance(item, _Piece):
             if stream:
                 yield item, None
             else:
                 parts.append(item)
         else:
             context.set_trailing_metadata((("tokenwire-max-batch", str(item.max_batch)),))
-            yield "".join(parts), item
+            whole = _Piece(
+                "".join(p.content for p in parts),
+                "".join(p.thinking for p in parts),
+                tuple(c for p in parts for c in p.tool_calls),
+            )
+            yield whole, item
 
 
-def _think_requested(think: types_pb2.Think, has: bool) -> bool:
-    if not has:
-        return False
-    return think.level != types_pb2.THINK_LEVEL_UNSPECIFIED if think.HasField("level") else think.enabled
+_THINK_LEVELS = {
+    types_pb2.THINK_LEVEL_LOW: "low",
+    types_pb2.THINK_LEVEL_MEDIUM: "medium",
+    types_pb2.THINK_LEVEL_HIGH: "high",
+    types_pb2.THINK_LEVEL_MAX: "max",
+}
+
+
+def _think(request) -> tuple[bool | None, str]:
+    """(think, level): None when the request does not set think; level "medium" for true."""
+    if not request.HasField("think"):
+        return None, ""
+    if request.think.HasField("level"):
+        level = _THINK_LEVELS.get(request.think.level, "")
+        return bool(level), level
+    return request.think.enabled, "medium" if request.think.enabled else ""
+
+
+def _thinking_parser(template, think: bool | None, prompt: str) -> ThinkingParser | None:
+    """Split thinking out unless the request turned thinking off."""
+    tags = thinking.thinking_tags(template)
+    if tags is None or think is False:
+        return None
+    return ThinkingParser(*tags, prompt=prompt)
+
+
+def _tool_json(tool: types_pb2.Tool) -> dict:
+    """A tool in Ollama's JSON shape and key order, as templates see `.Tools`."""
+    params = whole_numbers_as_ints(json_format.MessageToDict(tool.function.parameters))
+    ordered = {k: params[k] for k in ("type", "$defs", "items", "required") if k in params}
+    ordered["properties"] = params.get("properties", {})
+    ordered.update({k: v for k, v in params.items() if k not in ordered})
+    out: dict = {"type": tool.type or "function"}
+    if tool.HasField("items"):
+        out["items"] = whole_numbers_as_ints(json_format.MessageToDict(tool.items))
+    fn = {"name": tool.function.name, "description": tool.function.description, "parameters": ordered}
+    out["function"] = fn
+    return out
+
+
+def _tool_call_json(call: types_pb2.ToolCall) -> dict:
+    args = whole_numbers_as_ints(json_format.MessageToDict(call.function.arguments))
+    fn = {"index": call.function.index, "name": call.function.name, "arguments": args}
+    return {"id": call.id, "function": fn} if call.id else {"function": fn}
+
+
+def _tool_call_pb(call: dict) -> types_pb2.ToolCall:
+    fn = call["function"]
+    args = struct_pb2.Struct()
+    args.update(fn["arguments"])
+    return types_pb2.ToolCall(
+        id=call["id"],
+        function=types_pb2.ToolCallFunction(index=fn["index"], name=fn["name"], arguments=args),
+    )
 
 
 class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
@@ -107,7 +210,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
     def _check_common(self, request, model: Model) -> None:
         if not 0 <= request.top_logprobs <= 20:
             raise InvalidArgument("top_logprobs must be between 0 and 20")
-        if _think_requested(request.think, request.HasField("think")):
+        if _think(request)[0]:
             template = tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE)
             if not tpl.has_field(template, "Think") and not tpl.has_field(template, "Thinking"):
                 raise InvalidArgument(f'"{request.model}" does not support thinking')
@@ -192,25 +295,31 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             yield chunk(response="", **final.metrics())
             return
 
-        prompt = self._generate_prompt(request, model)
+        source = request.template if request.HasField("template") else model.template
+        template = tpl.prepare(source or tpl.DEFAULT_TEMPLATE)
+        prompt = self._generate_prompt(request, model, template)
         if request.debug_render_only:
             info = types_pb2.DebugInfo(rendered_template=prompt, image_count=len(request.images))
             yield chunk(debug_info=info)
             return
-        run = self._run(request, model, prompt, list(request.context), t0, not request.raw)
-        async for text, final in _stream_or_aggregate(request, context, run):
+        think = None if request.raw else _thinking_parser(template, _think(request)[0], prompt)
+        run = _parsed(
+            self._run(request, model, prompt, list(request.context), t0, not request.raw), think, None
+        )
+        async for piece, final in _stream_or_aggregate(request, context, run):
             if final is None:
-                yield chunk(response=text)
+                yield chunk(response=piece.content, thinking=piece.thinking)
             else:
-                yield chunk(response=text, context=final.context, **final.metrics())
+                yield chunk(
+                    response=piece.content, thinking=piece.thinking, context=final.context, **final.metrics()
+                )
 
-    def _generate_prompt(self, request: inference_pb2.GenerateRequest, model: Model) -> str:
+    def _generate_prompt(self, request: inference_pb2.GenerateRequest, model: Model, template) -> str:
         if request.raw:
             return request.prompt
-        source = request.template if request.HasField("template") else model.template
-        template = tpl.prepare(source or tpl.DEFAULT_TEMPLATE)
+        think, level = _think(request)
         if request.suffix:
-            return tpl.render(template, [], prompt=request.prompt, suffix=request.suffix)
+            return tpl.render(template, [], prompt=request.prompt, suffix=request.suffix, think=think)
         system = request.system if request.HasField("system") else model.system
         messages: list[tpl.ChatMessage] = []
         if system:
@@ -218,7 +327,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         if not request.context:
             messages += [tpl.ChatMessage(m.get("role", ""), m.get("content", "")) for m in model.messages]
         messages.append(tpl.ChatMessage("user", request.prompt, images=list(request.images)))
-        return tpl.render(template, messages)
+        return tpl.render(template, messages, think=think, think_level=level)
 
     async def Chat(
         self, request: inference_pb2.ChatRequest, context: grpc.aio.ServicerContext
@@ -226,13 +335,18 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         t0 = time.perf_counter_ns()
         model = self._resolve(request.model)
         self._check_common(request, model)
-        if request.tools:
-            raise Unimplemented("tools are not implemented yet (tokenwire issue 4)")
+        template = tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE)
+        if request.tools and not tpl.has_field(template, "Tools"):
+            raise InvalidArgument(f"{model.name.full()} does not support tools")
         if any(m.images for m in request.messages) and not model.projectors:
             raise InvalidArgument(f"{model.name.full()} does not support vision")
 
-        def chunk(content: str = "", **kw) -> inference_pb2.ChatResponse:
-            msg = types_pb2.Message(role="assistant", content=content)
+        def chunk(piece: _Piece | None = None, **kw) -> inference_pb2.ChatResponse:
+            msg = types_pb2.Message(role="assistant")
+            if piece is not None:
+                msg.content = piece.content
+                msg.thinking = piece.thinking
+                msg.tool_calls.extend(_tool_call_pb(c) for c in piece.tool_calls)
             return inference_pb2.ChatResponse(model=request.model, created_at=_now(), message=msg, **kw)
 
         if not request.messages:
@@ -247,6 +361,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
                 m.content,
                 thinking=m.thinking,
                 images=list(m.images),
+                tool_calls=[_tool_call_json(c) for c in m.tool_calls],
                 tool_name=m.tool_name,
                 tool_call_id=m.tool_call_id,
             )
@@ -254,14 +369,21 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         ]
         if model.system and (not request.messages or request.messages[0].role.lower() != "system"):
             messages.insert(0, tpl.ChatMessage("system", model.system))
-        prompt = tpl.render(tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE), messages)
+        tools = [_tool_json(t) for t in request.tools]
+        think, level = _think(request)
+        prompt = tpl.render(template, messages, tools=tools, think=think, think_level=level)
         if request.debug_render_only:
             images = sum(len(m.images) for m in request.messages)
             yield chunk(debug_info=types_pb2.DebugInfo(rendered_template=prompt, image_count=images))
             return
-        run = self._run(request, model, prompt, [], t0, False)
-        async for text, final in _stream_or_aggregate(request, context, run):
-            yield chunk(text) if final is None else chunk(text, **final.metrics())
+        parser = ToolParser(tool_tag(template), tools) if tools else None
+        run = _parsed(
+            self._run(request, model, prompt, [], t0, False),
+            _thinking_parser(template, think, prompt),
+            parser,
+        )
+        async for piece, final in _stream_or_aggregate(request, context, run):
+            yield chunk(piece) if final is None else chunk(piece, **final.metrics())
 
     def _resolve_for_embedding(self, name: str) -> Model:
         try:
