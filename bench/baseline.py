@@ -30,7 +30,7 @@ def plain_batched_loop(model_path: Path, prompts: list[str], n_predict: int, n_c
     cparams.n_batch = cparams.n_ubatch = 512
     cparams.n_seq_max = n
     cparams.n_threads = cparams.n_threads_batch = os.cpu_count() or 1
-    cparams.kv_unified = True
+    cparams.kv_unified = False  # one KV stream per sequence, as the engine runs
     ctx = lc.llama_init_from_model(model, cparams)
     vocab = lc.llama_model_get_vocab(model)
     batch = lc.llama_batch_init(512, 0, n)

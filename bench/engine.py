@@ -1,10 +1,13 @@
 """bench/engine: aggregate decode throughput through gRPC and through the shim, next to
-the plain llama.cpp batched loop (bench/baseline.py) run in this same process.
+the plain llama.cpp batched loop (bench/baseline.py) run in this same process; time to
+first token; and the second chat turn's prefill with and without prefix reuse.
 
-    python -m bench.engine [--streams 1,2,4,8] [--tokens 128]
+    python -m bench.engine [--streams 1,2,4,8] [--tokens 128] [--reps 3]
 
-Prints one table; ratios are against the plain loop at the same number of streams and
-against our own single stream. Not a test: nothing here asserts a speed.
+This machine's speed drifts by 10-20% between runs, so every cell is measured --reps
+times, plain loop, gRPC and shim interleaved, and the median is shown. Ratios are
+against the plain loop at the same number of streams and against our own single
+stream. Not a test: nothing here asserts a speed.
 """
 
 from __future__ import annotations
@@ -71,54 +74,39 @@ def _run_concurrent(fn, items) -> tuple[float, list]:
     return time.perf_counter() - t0, results
 
 
-def via_grpc(address: str, ps: list[str], n_predict: int) -> dict:
-    with grpc.insecure_channel(address) as ch:
-        stub = inference_pb2_grpc.InferenceServiceStub(ch)
+def _options(n_predict: int) -> dict:
+    # A stop string that never matches keeps the stop matcher on the hot path.
+    return {"temperature": 0, "num_predict": n_predict, "stop": ["\x00never"]}
 
-        def one(p):
-            t0 = time.perf_counter()
-            first = None
-            final = None
-            for c in stub.Generate(
-                inference_pb2.GenerateRequest(
-                    model=SMOLLM2.name,
-                    prompt=p,
-                    raw=True,
-                    options=types_pb2.Options(temperature=0, num_predict=n_predict, stop=["\x00never"]),
-                )
-            ):
-                if first is None:
-                    first = time.perf_counter() - t0
-                final = c
-            return first, final.eval_count, final.eval_duration
 
-        wall, res = _run_concurrent(one, [chatml(p) for p in ps])
+def via_grpc(stub, ps: list[str], n_predict: int) -> dict:
+    def one(p):
+        t0 = time.perf_counter()
+        first = final = None
+        request = inference_pb2.GenerateRequest(
+            model=SMOLLM2.name, prompt=p, raw=True, options=types_pb2.Options(**_options(n_predict))
+        )
+        for c in stub.Generate(request):
+            if first is None:
+                first = time.perf_counter() - t0
+            final = c
+        return first, final.eval_count
+
+    wall, res = _run_concurrent(one, [chatml(p) for p in ps])
     return _summary(wall, res)
 
 
-def via_shim(url: str, ps: list[str], n_predict: int) -> dict:
+def via_shim(client: httpx.Client, ps: list[str], n_predict: int) -> dict:
     def one(p):
         t0 = time.perf_counter()
-        first = None
-        final = None
-        with (
-            httpx.Client(base_url=url, timeout=600) as c,
-            c.stream(
-                "POST",
-                "/api/generate",
-                json={
-                    "model": SMOLLM2.name,
-                    "prompt": p,
-                    "raw": True,
-                    "options": {"temperature": 0, "num_predict": n_predict, "stop": ["\x00never"]},
-                },
-            ) as r,
-        ):
+        first = final = None
+        body = {"model": SMOLLM2.name, "prompt": p, "raw": True, "options": _options(n_predict)}
+        with client.stream("POST", "/api/generate", json=body) as r:
             for line in r.iter_lines():
                 if first is None:
                     first = time.perf_counter() - t0
                 final = json.loads(line)
-        return first, final["eval_count"], final["eval_duration"]
+        return first, final["eval_count"]
 
     wall, res = _run_concurrent(one, [chatml(p) for p in ps])
     return _summary(wall, res)
@@ -126,48 +114,123 @@ def via_shim(url: str, ps: list[str], n_predict: int) -> dict:
 
 def _summary(wall: float, res: list) -> dict:
     tokens = sum(r[1] for r in res)
-    return {"tokens": tokens, "tok_s": tokens / wall, "ttft_ms": statistics.median(r[0] for r in res) * 1000}
+    return {"tok_s": tokens / wall, "ttft_ms": statistics.median(r[0] for r in res) * 1000}
+
+
+def throughput(counts: list[int], n_tokens: int, reps: int, gguf: Path, threads: str) -> list[tuple]:
+    cells: dict[tuple[int, str], list[dict]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"TOKENWIRE_NUM_THREADS": threads} if threads else {}
+        server = start_server(Path(tmp), OLLAMA_NUM_PARALLEL=str(max(counts)), **env)
+        shim = start_shim(server.address)
+        try:
+            with (
+                grpc.insecure_channel(server.address) as ch,
+                httpx.Client(base_url=f"http://{shim.address}", timeout=600, limits=httpx.Limits()) as client,
+            ):
+                stub = inference_pb2_grpc.InferenceServiceStub(ch)
+                via_grpc(stub, prompts(1), 8)  # load the model before timing
+                for _ in range(reps):
+                    for n in counts:
+                        plain = plain_batched_loop(gguf, [chatml(p) for p in prompts(n)], n_tokens)
+                        cells.setdefault((n, "plain"), []).append({"tok_s": plain["total_tok_s"]})
+                        cells.setdefault((n, "grpc"), []).append(via_grpc(stub, prompts(n), n_tokens))
+                        cells.setdefault((n, "shim"), []).append(via_shim(client, prompts(n), n_tokens))
+        finally:
+            shim.stop()
+            server.stop()
+
+    def med(n: int, kind: str, key: str = "tok_s") -> float:
+        return statistics.median(c[key] for c in cells[(n, kind)])
+
+    return [(n, med(n, "plain"), med(n, "grpc"), med(n, "shim"), med(n, "shim", "ttft_ms")) for n in counts]
+
+
+SYSTEM = " ".join(
+    f"Rule {i}: answer politely, briefly and with care about {TOPICS[i % 16]}." for i in range(60)
+)
+
+
+def second_turn(reps: int) -> dict:
+    """Prefill of a second chat turn after a long first one: reused prefix vs cold."""
+    out: dict[str, list] = {"reuse": [], "cold": []}
+    greedy = types_pb2.Options(temperature=0, num_predict=24)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp), OLLAMA_NUM_PARALLEL="1")
+        try:
+            with grpc.insecure_channel(server.address) as ch:
+                stub = inference_pb2_grpc.InferenceServiceStub(ch)
+
+                def chat(messages) -> tuple[inference_pb2.ChatResponse, float]:
+                    t0 = time.perf_counter()
+                    first = None
+                    req = inference_pb2.ChatRequest(model=SMOLLM2.name, messages=messages, options=greedy)
+                    for c in stub.Chat(req):
+                        first = first or time.perf_counter() - t0
+                        last = c
+                    return last, first
+
+                for rep in range(reps):
+                    turn1 = [
+                        types_pb2.Message(role="system", content=SYSTEM),
+                        types_pb2.Message(role="user", content=f"Tell me about {TOPICS[rep]}."),
+                    ]
+                    answer = "".join(
+                        c.message.content
+                        for c in stub.Chat(
+                            inference_pb2.ChatRequest(model=SMOLLM2.name, messages=turn1, options=greedy)
+                        )
+                    )
+                    turn2 = [*turn1, types_pb2.Message(role="assistant", content=answer)]
+                    turn2.append(types_pb2.Message(role="user", content="And why?"))
+                    final, ttft = chat(turn2)
+                    out["reuse"].append(
+                        (final.prompt_eval_count, final.prompt_eval_duration / 1e6, ttft * 1000)
+                    )
+                    # Another conversation takes the only slot; the same second turn is now cold.
+                    chat([types_pb2.Message(role="user", content="Unrelated question about salt.")])
+                    final, ttft = chat(turn2)
+                    out["cold"].append(
+                        (final.prompt_eval_count, final.prompt_eval_duration / 1e6, ttft * 1000)
+                    )
+        finally:
+            server.stop()
+    return {k: tuple(statistics.median(x[i] for x in v) for i in range(3)) for k, v in out.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--streams", default="1,2,4,8")
     ap.add_argument("--tokens", type=int, default=128)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", default="", help="TOKENWIRE_NUM_THREADS for the server (default: all cores)")
     args = ap.parse_args()
     counts = [int(x) for x in args.streams.split(",")]
     gguf = cached_path(Settings.from_env().cache_dir, SMOLLM2)
+    rows = throughput(counts, args.tokens, args.reps, gguf, args.threads)
+    turns = second_turn(args.reps)
 
-    base = {n: plain_batched_loop(gguf, [chatml(p) for p in prompts(n)], args.tokens) for n in counts}
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {"TOKENWIRE_NUM_THREADS": args.threads} if args.threads else {}
-        server = start_server(Path(tmp), OLLAMA_NUM_PARALLEL=str(max(counts)), **env)
-        shim = start_shim(server.address)
-        try:
-            via_grpc(server.address, prompts(1), 8)  # load the model before timing
-            for n in counts:
-                g = via_grpc(server.address, prompts(n), args.tokens)
-                s = via_shim(f"http://{shim.address}", prompts(n), args.tokens)
-                rows.append((n, base[n], g, s))
-        finally:
-            shim.stop()
-            server.stop()
-
-    single_shim = rows[0][3]["tok_s"]
-    print(f"bench/engine: SmolLM2-135M Q4_1, {args.tokens} greedy tokens per stream, aggregate tok/s")
+    single_shim, single_plain = rows[0][3], rows[0][1]
+    print(
+        f"bench/engine: SmolLM2-135M Q4_1, {args.tokens} greedy tokens per stream, "
+        f"aggregate tok/s, median of {args.reps}"
+    )
     print(
         "| streams | plain loop | gRPC | shim | gRPC/plain | shim/plain | shim/gRPC "
-        "| shim vs 1 stream | TTFT shim ms |"
+        "| shim vs 1 stream | plain vs 1 stream | TTFT shim ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for n, b, g, s in rows:
-        plain = b["total_tok_s"]
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, plain, g, s, ttft in rows:
         print(
-            f"| {n} | {plain:.1f} | {g['tok_s']:.1f} | {s['tok_s']:.1f} | {g['tok_s'] / plain:.2f} "
-            f"| {s['tok_s'] / plain:.2f} | {s['tok_s'] / g['tok_s']:.2f} | {s['tok_s'] / single_shim:.2f} "
-            f"| {s['ttft_ms']:.0f} |"
+            f"| {n} | {plain:.1f} | {g:.1f} | {s:.1f} | {g / plain:.2f} | {s / plain:.2f} | {s / g:.2f} "
+            f"| {s / single_shim:.2f} | {plain / single_plain:.2f} | {ttft:.0f} |"
         )
+    print()
+    print("second chat turn (gRPC, one slot) | prompt_eval_count | prompt_eval ms | TTFT ms")
+    print("|---|---|---|---|")
+    for kind in ("reuse", "cold"):
+        count, ms, ttft = turns[kind]
+        print(f"| {kind} | {count:.0f} | {ms:.1f} | {ttft:.1f} |")
 
 
 if __name__ == "__main__":

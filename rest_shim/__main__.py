@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 import uvicorn
+import uvloop
 
 from rest_shim.app import create_app
 from rest_shim.settings import Settings
@@ -20,9 +20,13 @@ def main() -> None:
     # Tests bind port 0 and read the real port from this line.
     print(f"tokenwire shim listening on {settings.host}:{sock.getsockname()[1]}", flush=True)
     config = uvicorn.Config(
-        create_app(settings), log_level="warning", timeout_graceful_shutdown=30, server_header=False
+        create_app(settings),
+        log_level="warning",
+        timeout_graceful_shutdown=30,
+        server_header=False,
+        http="httptools",  # C HTTP parser: less CPU per request and per streamed chunk
     )
-    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    uvloop.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
 if __name__ == "__main__":

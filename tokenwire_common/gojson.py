@@ -15,5 +15,8 @@ _ESCAPES = str.maketrans(
 )
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # reused: hot per streamed chunk
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_ESCAPES)
+    return _ENCODER.encode(value).translate(_ESCAPES)

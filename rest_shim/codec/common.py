@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -245,11 +246,18 @@ def message_from_pb(m: types_pb2.Message) -> dict:
 # ------------------------------------------------------------- response pieces
 
 
+@functools.lru_cache(maxsize=4)
+def _rfc3339_seconds(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def rfc3339nano(ts: Timestamp) -> str:
-    """Go's time.RFC3339Nano in UTC: fractional seconds without trailing zeros."""
-    dt = datetime.fromtimestamp(ts.seconds, tz=UTC)
+    """Go's time.RFC3339Nano in UTC: fractional seconds without trailing zeros.
+
+    Called once per streamed chunk; the seconds part is cached (it changes once a second).
+    """
     frac = f"{ts.nanos:09d}".rstrip("0")
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + (f".{frac}" if frac else "") + "Z"
+    return _rfc3339_seconds(ts.seconds) + (f".{frac}" if frac else "") + "Z"
 
 
 def debug_only_from_pb(pb: Any) -> dict[str, Any]:

@@ -150,7 +150,10 @@ class LlamaEngine:
         cparams.n_seq_max = options.num_parallel
         cparams.n_threads = threads
         cparams.n_threads_batch = threads
-        cparams.kv_unified = True  # needed to share a prefix between sequences later
+        # One KV stream per slot: attention of each sequence spans only its own cells.
+        # (A unified cache of num_ctx * num_parallel cells made single-stream decode
+        # measurably slower here; sharing one prefix across slots would need it.)
+        cparams.kv_unified = False
         self._ctx = lc.llama_init_from_model(self._model, cparams)
         if not self._ctx:
             lc.llama_model_free(self._model)

@@ -7,6 +7,8 @@ returns a Stream of events; `Stream.cancel()` frees the slot within one decode s
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -70,26 +72,48 @@ Event = TokenEvent | DoneEvent | ErrorEvent
 
 
 class Stream:
-    """Async iterator over one sequence's events; cancel() stops its work."""
+    """Async iterator over one sequence's events; cancel() stops its work.
+
+    The engine thread appends to a deque and wakes the event loop only when the
+    consumer is waiting, so a busy loop is not woken once per token.
+    """
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._events: deque[Event] = deque()
         self._loop = asyncio.get_running_loop()
+        self._waiter: asyncio.Future[None] | None = None
+        self._lock = threading.Lock()
         self.cancelled = False
 
     def post(self, event: Event) -> None:
         """Called from the engine thread."""
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
+        with self._lock:
+            self._events.append(event)
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            self._loop.call_soon_threadsafe(_wake, waiter)
 
     def cancel(self) -> None:
         self.cancelled = True
 
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
-            event = await self._queue.get()
-            yield event
-            if not isinstance(event, TokenEvent):
-                return
+            with self._lock:
+                waiter = None if self._events else self._loop.create_future()
+                self._waiter = waiter
+            if waiter is not None:
+                await waiter
+                continue
+            while self._events:
+                event = self._events.popleft()
+                yield event
+                if not isinstance(event, TokenEvent):
+                    return
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class EmbedJob:
