@@ -38,6 +38,7 @@ from server.errors import Internal, InvalidArgument
 
 _LOG = logging.getLogger(__name__)
 _BACKEND_LOCK = threading.Lock()
+_ABORTABLE_STEP = 64  # tokens: smaller prefill steps are over before an abort would help
 _BACKEND_READY = False
 
 
@@ -159,9 +160,17 @@ class LlamaEngine:
             lc.llama_model_free(self._model)
             raise Internal("failed to create the llama.cpp context")
         self._mem = lc.llama_get_memory(self._ctx)
+        self._can_shift = bool(lc.llama_memory_can_shift(self._mem))
+        # Checked by ggml between graph nodes, installed only for steps with a long
+        # prefill: a request cancelled meanwhile stops mid-step instead of after it.
+        self._abort_for: list[_Seq] = []
+        self._abort_cb = lc.ggml_abort_callback(
+            lambda _data: bool(self._abort_for) and all(q.stream.cancelled for q in self._abort_for)
+        )
         self.size_bytes += lc.llama_state_get_size(self._ctx)
         self._batch = lc.llama_batch_init(options.num_batch, 0, options.num_parallel)
         self._slots = [_Slot(i) for i in range(options.num_parallel)]
+        self.aborted_steps = 0  # prefill steps stopped midway by the abort callback
         self._pending: deque[_Seq] = deque()
         self._embed_jobs: deque[EmbedJob] = deque()
         self._embedder: _Embedder | None = None  # made on first use, in the engine thread
@@ -189,8 +198,10 @@ class LlamaEngine:
         return list(arr[:n])
 
     def submit(self, request: CompletionRequest) -> Stream:
-        stream = Stream()
         prompt = request.prefix_tokens + self.tokenize(request.prompt)
+        if len(prompt) >= self.num_ctx and not request.truncate:
+            raise InvalidArgument("the input length exceeds the context length")
+        stream = Stream()
         # Built here, in the caller's thread: a bad grammar fails this request only.
         sampler = _sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
         seq = _Seq(request=request, stream=stream, prompt=prompt, sampler=sampler)
@@ -308,6 +319,7 @@ class LlamaEngine:
         budget = self.options.num_batch
         n = 0
         outputs: list[tuple[_Slot, int]] = []
+        before: dict[int, int] = {}  # slot -> cached length before this step
         for slot in self._slots:
             seq = slot.seq
             if seq is None:
@@ -322,11 +334,13 @@ class LlamaEngine:
                 outputs.append((slot, n))
                 n += 1
                 budget -= 1
+        decoding = n
         for slot in self._slots:
             seq = slot.seq
             if seq is None or seq.n_fed >= len(seq.prompt) or budget <= 0:
                 continue
             take = min(budget, len(seq.prompt) - seq.n_fed)
+            before[slot.seq_id] = len(slot.cached)
             for k in range(take):
                 tok = seq.prompt[seq.n_fed + k]
                 last = seq.n_fed + k == len(seq.prompt) - 1
@@ -341,7 +355,27 @@ class LlamaEngine:
         if n == 0:
             return
         batch.n_tokens = n
-        rc = lc.llama_decode(self._ctx, batch)
+        # A step of prefill only, long enough to matter, may be aborted from inside
+        # llama_decode once every request in it is cancelled. (Not installed for decode
+        # steps: ggml calls it between graph nodes and it would cost every token.)
+        prefill_only = decoding == 0 and n >= _ABORTABLE_STEP
+        self._abort_for = [self._slots[i].seq for i in before] if prefill_only else []
+        if prefill_only:
+            lc.llama_set_abort_callback(self._ctx, self._abort_cb, None)
+        try:
+            rc = lc.llama_decode(self._ctx, batch)
+        finally:
+            if prefill_only:
+                lc.llama_set_abort_callback(self._ctx, lc.ggml_abort_callback(), None)
+                self._abort_for = []
+        if rc == 2 and prefill_only:  # aborted: every request in the step was cancelled
+            for seq_id, length in before.items():
+                slot = self._slots[seq_id]
+                lc.llama_memory_seq_rm(self._mem, seq_id, length, -1)
+                del slot.cached[length:]
+                self._release(slot)
+            self.aborted_steps += 1
+            return
         if rc != 0:
             raise Internal(f"llama_decode failed with status {rc}")
         now = time.perf_counter()
@@ -376,10 +410,26 @@ class LlamaEngine:
             limit = 10 * self.num_ctx
         if stopped:
             self._finish(slot, "stop", now, flush=False)
-        elif len(seq.generated) >= limit or len(slot.cached) + 1 >= self.num_ctx:
+        elif len(seq.generated) >= limit:
+            self._finish(slot, "length", now, flush=True)
+        elif len(slot.cached) + 1 >= self.num_ctx and not (seq.request.shift and self._shift(slot)):
             self._finish(slot, "length", now, flush=True)
         else:
             seq.next_token = token
+
+    def _shift(self, slot: _Slot) -> bool:
+        """Free room by dropping half of the tokens after num_keep (Ollama's context shift)."""
+        if not self._can_shift:
+            return False
+        n = len(slot.cached)
+        keep = min(max(slot.seq.request.sampling.num_keep, 0), n // 2)
+        discard = (n - keep) // 2
+        if discard <= 0:
+            return False
+        lc.llama_memory_seq_rm(self._mem, slot.seq_id, keep, keep + discard)
+        lc.llama_memory_seq_add(self._mem, slot.seq_id, keep + discard, -1, -discard)
+        slot.cached = slot.cached[:keep] + slot.cached[keep + discard :]
+        return True
 
     def _finish(self, slot: _Slot, reason: str, now: float, flush: bool) -> None:
         """End a sequence. flush: emit text held back as a possible stop prefix."""

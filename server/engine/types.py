@@ -43,6 +43,11 @@ class CompletionRequest:
     sampling: SamplingParams
     # Tokens to prepend (the deprecated `context` input), already tokens.
     prefix_tokens: list[int] = field(default_factory=list)
+    # A prompt longer than the context: cut it (keeping num_keep and the end), or refuse.
+    truncate: bool = True
+    # The context filling up while generating: drop half of what follows num_keep and go
+    # on (Ollama's shift), or stop with done_reason "length".
+    shift: bool = True
 
 
 @dataclass

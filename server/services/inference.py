@@ -7,9 +7,10 @@ the scheduler, and translate engine events into response chunks. Cancelling the 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import grpc
@@ -18,7 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from server import options as opts
 from server.engine import grammar
-from server.engine.types import CompletionRequest, DoneEvent, EmbedJob, ErrorEvent, TokenEvent
+from server.engine.types import CompletionRequest, DoneEvent, EmbedJob, Engine, ErrorEvent, TokenEvent
 from server.errors import Internal, InvalidArgument, NotFound, Unimplemented
 from server.scheduler import Scheduler
 from server.settings import Settings
@@ -218,9 +219,17 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             raise Unimplemented("logprobs are not implemented yet (tokenwire issue 4)")
 
     async def _run(
-        self, request, model: Model, prompt: str, context_in: list[int], t0: int, return_context: bool
+        self,
+        request,
+        model: Model,
+        prompt: str,
+        context_in: list[int],
+        t0: int,
+        return_context: bool,
+        fit: Callable[[Engine], str] | None = None,
     ) -> AsyncIterator[str | _Final]:
-        """Yield text pieces, then one _Final."""
+        """Yield text pieces, then one _Final. fit, given the loaded engine, returns the
+        prompt cut to its context (chat history truncation) when it is too long."""
         options = request.options if request.HasField("options") else None
         sampling = opts.sampling_params(model.params, options)
         if request.HasField("format"):
@@ -234,8 +243,17 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         async with self._scheduler.use(model, load, keep_alive) as engine:
             # Ollama's load_duration: from the request's start until its runner is ready.
             load_ns = time.perf_counter_ns() - t0
+            truncate = not request.HasField("truncate") or request.truncate
+            if fit is not None and truncate:
+                prompt = await asyncio.to_thread(fit, engine)
             stream = engine.submit(
-                CompletionRequest(prompt=prompt, sampling=sampling, prefix_tokens=context_in)
+                CompletionRequest(
+                    prompt=prompt,
+                    sampling=sampling,
+                    prefix_tokens=context_in,
+                    truncate=truncate,
+                    shift=not request.HasField("shift") or request.shift,
+                )
             )
             try:
                 async for event in stream:
@@ -377,8 +395,25 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             yield chunk(debug_info=types_pb2.DebugInfo(rendered_template=prompt, image_count=images))
             return
         parser = ToolParser(tool_tag(template), tools) if tools else None
+
+        def fit(engine: Engine) -> str:
+            """Ollama's chatPrompt: drop the oldest messages until the prompt fits, always
+            keeping every system message and the last message."""
+            per_image = 768 if model.projectors else 0
+            for i in range(len(messages)):
+                kept = [m for m in messages[:i] if m.role == "system"] + messages[i:]
+                text = (
+                    prompt
+                    if i == 0
+                    else tpl.render(template, kept, tools=tools, think=think, think_level=level)
+                )
+                images = sum(len(m.images) for m in kept) * per_image
+                if i == len(messages) - 1 or len(engine.tokenize(text)) + images <= engine.num_ctx:
+                    return text
+            return prompt
+
         run = _parsed(
-            self._run(request, model, prompt, [], t0, False),
+            self._run(request, model, prompt, [], t0, False, fit),
             _thinking_parser(template, think, prompt),
             parser,
         )
