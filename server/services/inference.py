@@ -24,10 +24,10 @@ from server.errors import Internal, InvalidArgument, NotFound, Unimplemented
 from server.scheduler import Scheduler
 from server.settings import Settings
 from server.store.models import Model, ModelStore
+from server.template import chat_template
 from server.template import prompt as tpl
-from server.template import thinking
 from server.template.thinking import ThinkingParser
-from server.template.tools import ToolParser, tool_tag
+from server.template.tools import ToolParser
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, types_pb2
 from tokenwire_common.structs import whole_numbers_as_ints
 
@@ -160,7 +160,7 @@ def _think(request) -> tuple[bool | None, str]:
 
 def _thinking_parser(template, think: bool | None, prompt: str) -> ThinkingParser | None:
     """Split thinking out unless the request turned thinking off."""
-    tags = thinking.thinking_tags(template)
+    tags = template.thinking_tags()
     if tags is None or think is False:
         return None
     return ThinkingParser(*tags, prompt=prompt)
@@ -211,10 +211,8 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
     def _check_common(self, request, model: Model) -> None:
         if not 0 <= request.top_logprobs <= 20:
             raise InvalidArgument("top_logprobs must be between 0 and 20")
-        if _think(request)[0]:
-            template = tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE)
-            if not tpl.has_field(template, "Think") and not tpl.has_field(template, "Thinking"):
-                raise InvalidArgument(f'"{request.model}" does not support thinking')
+        if _think(request)[0] and not chat_template.for_model(model).supports("thinking"):
+            raise InvalidArgument(f'"{request.model}" does not support thinking')
         if request.logprobs:
             raise Unimplemented("logprobs are not implemented yet (tokenwire issue 4)")
 
@@ -300,10 +298,9 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         self._check_common(request, model)
         if request.images and not model.projectors:
             raise InvalidArgument(f"{model.name.full()} does not support vision")
-        if request.suffix:
-            template = tpl.prepare(request.template if request.HasField("template") else model.template)
-            if not tpl.has_field(template, "Suffix"):
-                raise InvalidArgument(f"{model.name.full()} does not support insert")
+        template = chat_template.for_model(model, request.template if request.HasField("template") else None)
+        if request.suffix and not template.supports("insert"):
+            raise InvalidArgument(f"{model.name.full()} does not support insert")
 
         def chunk(**kw) -> inference_pb2.GenerateResponse:
             return inference_pb2.GenerateResponse(model=request.model, created_at=_now(), **kw)
@@ -313,8 +310,6 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             yield chunk(response="", **final.metrics())
             return
 
-        source = request.template if request.HasField("template") else model.template
-        template = tpl.prepare(source or tpl.DEFAULT_TEMPLATE)
         prompt = self._generate_prompt(request, model, template)
         if request.debug_render_only:
             info = types_pb2.DebugInfo(rendered_template=prompt, image_count=len(request.images))
@@ -337,7 +332,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             return request.prompt
         think, level = _think(request)
         if request.suffix:
-            return tpl.render(template, [], prompt=request.prompt, suffix=request.suffix, think=think)
+            return template.render([], prompt=request.prompt, suffix=request.suffix, think=think)
         system = request.system if request.HasField("system") else model.system
         messages: list[tpl.ChatMessage] = []
         if system:
@@ -345,7 +340,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         if not request.context:
             messages += [tpl.ChatMessage(m.get("role", ""), m.get("content", "")) for m in model.messages]
         messages.append(tpl.ChatMessage("user", request.prompt, images=list(request.images)))
-        return tpl.render(template, messages, think=think, think_level=level)
+        return template.render(messages, think=think, think_level=level)
 
     async def Chat(
         self, request: inference_pb2.ChatRequest, context: grpc.aio.ServicerContext
@@ -353,8 +348,8 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         t0 = time.perf_counter_ns()
         model = self._resolve(request.model)
         self._check_common(request, model)
-        template = tpl.prepare(model.template or tpl.DEFAULT_TEMPLATE)
-        if request.tools and not tpl.has_field(template, "Tools"):
+        template = chat_template.for_model(model)
+        if request.tools and not template.supports("tools"):
             raise InvalidArgument(f"{model.name.full()} does not support tools")
         if any(m.images for m in request.messages) and not model.projectors:
             raise InvalidArgument(f"{model.name.full()} does not support vision")
@@ -389,12 +384,12 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             messages.insert(0, tpl.ChatMessage("system", model.system))
         tools = [_tool_json(t) for t in request.tools]
         think, level = _think(request)
-        prompt = tpl.render(template, messages, tools=tools, think=think, think_level=level)
+        prompt = template.render(messages, tools=tools, think=think, think_level=level)
         if request.debug_render_only:
             images = sum(len(m.images) for m in request.messages)
             yield chunk(debug_info=types_pb2.DebugInfo(rendered_template=prompt, image_count=images))
             return
-        parser = ToolParser(tool_tag(template), tools) if tools else None
+        parser = ToolParser(template.tool_tag(), tools) if tools else None
 
         def fit(engine: Engine) -> str:
             """Ollama's chatPrompt: drop the oldest messages until the prompt fits, always
@@ -403,9 +398,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             for i in range(len(messages)):
                 kept = [m for m in messages[:i] if m.role == "system"] + messages[i:]
                 text = (
-                    prompt
-                    if i == 0
-                    else tpl.render(template, kept, tools=tools, think=think, think_level=level)
+                    prompt if i == 0 else template.render(kept, tools=tools, think=think, think_level=level)
                 )
                 images = sum(len(m.images) for m in kept) * per_image
                 if i == len(messages) - 1 or len(engine.tokenize(text)) + images <= engine.num_ctx:

@@ -27,6 +27,11 @@ def capabilities(model: Model, info: GGUFInfo) -> list[str]:
     caps = {"embedding"} if info.pooling else {"completion"}
     if model.projectors or info.vision:
         caps.add("vision")
-    caps |= template_capabilities(model.template)
+    if model.template or not info.chat_template:
+        caps |= template_capabilities(model.template)
+    else:  # no TEMPLATE layer: the GGUF's Jinja chat_template is used, scanned as Ollama does
+        caps |= {
+            c for c, marker in (("tools", "tools"), ("thinking", "<think>")) if marker in info.chat_template
+        }
     order = ("completion", "embedding", "tools", "insert", "vision", "thinking")
     return [c for c in order if c in caps]

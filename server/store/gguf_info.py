@@ -20,6 +20,8 @@ class GGUFInfo:
     context_length: int | None
     embedding_length: int | None
     chat_template: str | None
+    bos_token: str = ""  # text of the BOS and EOS tokens, for Jinja chat templates
+    eos_token: str = ""
     pooling: bool = False  # an embedding model (GGUF <arch>.pooling_type)
     vision: bool = False  # vision.block_count present
     metadata: dict = field(default_factory=dict)  # KVs; arrays over 5 items as SkippedArray
@@ -61,11 +63,24 @@ def _read(path: Path, mtime_ns: int, size: int) -> GGUFInfo:
         context_length=meta.get(f"{arch}.context_length"),
         embedding_length=meta.get(f"{arch}.embedding_length"),
         chat_template=meta.get("tokenizer.chat_template"),
+        bos_token=_token_text(path, meta, "tokenizer.ggml.bos_token_id"),
+        eos_token=_token_text(path, meta, "tokenizer.ggml.eos_token_id"),
         pooling=f"{arch}.pooling_type" in meta,
         vision=any(k.startswith(("vision.", "clip.vision")) and k.endswith("block_count") for k in meta),
         metadata=meta,
         tensors=gf.tensors,
     )
+
+
+def _token_text(path: Path, meta: dict, key: str) -> str:
+    tokens, token_id = meta.get("tokenizer.ggml.tokens"), meta.get(key)
+    if not isinstance(token_id, int):
+        return ""
+    if isinstance(tokens, list):
+        return tokens[token_id] if 0 <= token_id < len(tokens) else ""
+    if isinstance(tokens, gguf_reader.SkippedArray):
+        return gguf_reader.string_item(path, tokens, token_id) or ""
+    return ""
 
 
 def _guess_file_type(tensors: list) -> str:

@@ -37,9 +37,11 @@ class GGUFFormatError(ValueError):
 
 @dataclass
 class SkippedArray:
-    """A large array that was not materialised."""
+    """A large array that was not materialised (offset: where its items start)."""
 
     length: int
+    item_type: int = 0
+    offset: int = 0
 
 
 @dataclass
@@ -92,13 +94,14 @@ def _parse(mm: mmap.mmap, limit: int | None) -> GGUFFile:
                 if materialise:
                     items = list(struct.unpack_from(f"<{n}{fmt[1]}", mm, p))
                     return items, p + n * size
-                return SkippedArray(n), p + n * size
+                return SkippedArray(n, item_type, p), p + n * size
+            start = p
             items = []
             for _ in range(n):
                 item, p = value(item_type, p, materialise)
                 if materialise:
                     items.append(item)
-            return (items if materialise else SkippedArray(n)), p
+            return (items if materialise else SkippedArray(n, item_type, start)), p
         raise GGUFFormatError(f"unknown GGUF value type {t}")
 
     metadata: dict = {}
@@ -120,3 +123,20 @@ def _parse(mm: mmap.mmap, limit: int | None) -> GGUFFile:
             type_name = str(ttype)
         tensors.append((name, type_name, dims))
     return GGUFFile(version, metadata, tensors)
+
+
+def string_item(path: Path, array: SkippedArray, index: int) -> str | None:
+    """One string of a skipped string array (e.g. a token's text by id), or None."""
+    if array.item_type != _STRING or not 0 <= index < array.length:
+        return None
+    with path.open("rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        p = array.offset
+        for _ in range(index):
+            (n,) = struct.unpack_from("<Q", mm, p)
+            p += 8 + n
+        (n,) = struct.unpack_from("<Q", mm, p)
+        return mm[p + 8 : p + 8 + n].decode("utf-8", errors="replace")
+    finally:
+        mm.close()

@@ -91,6 +91,8 @@ def test_hand_built_ollama_store_is_listed_and_served(tmp_path):
     # Another host and namespace, and the legacy `.prompt` media type for the template.
     prompt = {"mediaType": "application/vnd.ollama.image.prompt", **blob(root, b"{{ .Prompt }}")}
     raw2 = write_manifest(root, "example.com", "team", "Raw-Model", "v2", config, [model_layer, prompt])
+    # No template layer at all: the GGUF's own Jinja chat_template renders the prompt.
+    write_manifest(root, "registry.ollama.ai", "library", "bare", "latest", config, [model_layer])
 
     proc = start_server(root, TOKENWIRE_DEFAULT_MODEL="")
     try:
@@ -101,7 +103,7 @@ def test_hand_built_ollama_store_is_listed_and_served(tmp_path):
                 .models
             )
             listed = {m.name: m for m in models}
-            assert set(listed) == {"handmade:latest", "example.com/team/Raw-Model:v2"}
+            assert set(listed) == {"handmade:latest", "example.com/team/Raw-Model:v2", "bare:latest"}
             assert listed["handmade:latest"].digest == hashlib.sha256(raw1).hexdigest()
             assert listed["example.com/team/Raw-Model:v2"].digest == hashlib.sha256(raw2).hexdigest()
             assert listed["handmade:latest"].size == gguf.stat().st_size + config["size"] + sum(
@@ -133,6 +135,24 @@ def test_hand_built_ollama_store_is_listed_and_served(tmp_path):
                 )
             )[-1]
             assert final.done and final.eval_count == 5
+
+            def chat(messages, **kw):
+                msgs = [types_pb2.Message(role=r, content=c) for r, c in messages]
+                req = inference_pb2.ChatRequest(model="bare", messages=msgs, **kw)
+                return list(stub.Chat(req, timeout=120))
+
+            jinja = chat([("user", "hi")], debug_render_only=True)[0].debug_info.rendered_template
+            assert jinja == (
+                "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face"
+                "<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+            )
+            jinja = chat([("system", "Be brief."), ("user", "hi")], debug_render_only=True)[0]
+            assert jinja.debug_info.rendered_template == (
+                "<|im_start|>system\nBe brief.<|im_end|>\n"
+                "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+            )
+            answer = chat([("user", "Say hello.")], options=types_pb2.Options(num_predict=8, temperature=0))
+            assert answer[-1].done and "".join(c.message.content for c in answer).strip()
     finally:
         proc.stop()
     # Serving it changed nothing in the hand-made folder but the default model seeding (disabled here).

@@ -190,3 +190,31 @@ def test_qwen3_template_renders_think_switches():
     off = render(template("qwen3"), msgs, think=False)
     assert "Hi /no_think<|im_end|>" in off and off.endswith("<think>\n\n</think>\n\n")
     assert "/think" not in render(template("qwen3"), msgs)
+
+
+# ---------------------------------------------------------------- Jinja chat_template
+
+
+def test_jinja_chat_template_renders_in_a_sandbox_with_tools():
+    from server.errors import InvalidArgument
+    from server.template.jinja import JinjaChatTemplate
+
+    source = (
+        "{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>{{ m.content }}"
+        "{% if m.tool_calls %}{% for c in m.tool_calls %}<tool_call>{{ c.function | tojson }}</tool_call>"
+        "{% endfor %}{% endif %}{{ eos_token }}{% endfor %}"
+        "{% if tools %}<tools>{{ tools | tojson }}</tools>{% endif %}"
+        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
+    t = JinjaChatTemplate(source, "<s>", "</s>")
+    assert t.supports("tools") and not t.supports("thinking") and t.tool_tag() == "<tool_call>"
+    call = {"function": {"index": 0, "name": "get_time", "arguments": {}}}
+    out = t.render([ChatMessage("user", "hi"), ChatMessage("assistant", tool_calls=[call])], tools=[TIME])
+    assert out.startswith("<s><|user|>hi</s><|assistant|><tool_call>{")
+    assert '"name": "get_time"' in out and out.endswith("</tools><|assistant|>")
+
+    with pytest.raises(InvalidArgument, match="chat template error: no system"):
+        JinjaChatTemplate("{{ raise_exception('no system') }}").render([])
+    # The sandbox refuses attribute access to Python internals.
+    with pytest.raises(InvalidArgument, match="unsafe"):
+        JinjaChatTemplate("{{ messages.__class__.__mro__ }}{{ ''.__class__.__subclasses__() }}").render([])
