@@ -146,6 +146,37 @@ def throughput(counts: list[int], n_tokens: int, reps: int, gguf: Path, threads:
     return [(n, med(n, "plain"), med(n, "grpc"), med(n, "shim"), med(n, "shim", "ttft_ms")) for n in counts]
 
 
+def match_rate(counts: list[int], n_tokens: int = 64) -> dict[int, tuple[int, int]]:
+    """How many greedy outputs decoded in a shared batch equal the same request alone.
+
+    Batched matrix products may round differently from single ones, so a sequence can
+    drift from its solo output after a near-tie; this measures how often that happens.
+    """
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp), OLLAMA_NUM_PARALLEL=str(max(counts)))
+        try:
+            with grpc.insecure_channel(server.address) as ch:
+                stub = inference_pb2_grpc.InferenceServiceStub(ch)
+
+                def text(p: str) -> str:
+                    req = inference_pb2.GenerateRequest(
+                        model=SMOLLM2.name,
+                        prompt=p,
+                        options=types_pb2.Options(temperature=0, num_predict=n_tokens),
+                    )
+                    return "".join(c.response for c in stub.Generate(req))
+
+                for n in counts:
+                    ps = [f"Tell me a story about {TOPICS[i % 16]}." for i in range(n)]
+                    alone = [text(p) for p in ps]
+                    _, together = _run_concurrent(text, ps)
+                    out[n] = (sum(a == b for a, b in zip(alone, together, strict=True)), n)
+        finally:
+            server.stop()
+    return out
+
+
 SYSTEM = " ".join(
     f"Rule {i}: answer politely, briefly and with care about {TOPICS[i % 16]}." for i in range(60)
 )
@@ -209,6 +240,7 @@ def main() -> None:
     gguf = cached_path(Settings.from_env().cache_dir, SMOLLM2)
     rows = throughput(counts, args.tokens, args.reps, gguf, args.threads)
     turns = second_turn(args.reps)
+    matches = match_rate([c for c in counts if c > 1])
 
     single_shim, single_plain = rows[0][3], rows[0][1]
     print(
@@ -231,6 +263,10 @@ def main() -> None:
     for kind in ("reuse", "cold"):
         count, ms, ttft = turns[kind]
         print(f"| {kind} | {count:.0f} | {ms:.1f} | {ttft:.1f} |")
+    print()
+    print("greedy outputs (64 tokens) identical to the same request alone:")
+    for n, (same, total) in matches.items():
+        print(f"  {n} concurrent streams: {same}/{total}")
 
 
 if __name__ == "__main__":
