@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rest_shim import streaming
 from rest_shim.errors import ShimError
-from rest_shim.routes import inference, models, root
+from rest_shim.routes import inference, models, openai, root
 from rest_shim.settings import Settings
 from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc
 
@@ -54,9 +54,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(root.router)
     app.include_router(inference.router)
     app.include_router(models.router)
+    app.include_router(openai.router)
 
     @app.exception_handler(ShimError)
     async def shim_error(request: Request, exc: ShimError) -> Response:
+        if request.url.path.startswith("/v1/"):
+            return openai.openai_error(exc.status, exc.message)
         return streaming.error_response(exc.status, exc.message)
 
     @app.exception_handler(StarletteHTTPException)

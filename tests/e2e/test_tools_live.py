@@ -135,3 +135,37 @@ def test_free_chat_with_tools_is_well_formed_through_the_official_client(client,
         parts = list(c.chat(model=model, messages=QUESTION, tools=[WEATHER], options=GREEDY, stream=True))
         assert parts[-1].done
         assert "".join(p.message.content for p in parts) == r.message.content
+
+
+def test_openai_client_gets_tool_calls(client, shim_url):
+    import openai
+
+    oai = openai.OpenAI(base_url=f"{shim_url}/v1", api_key="ignored")
+    kw = dict(
+        model="smol-tools",
+        messages=QUESTION,
+        tools=[WEATHER],
+        response_format={"type": "json_schema", "json_schema": {"name": "call", "schema": CALL_SCHEMA}},
+        temperature=0,
+        max_tokens=64,
+    )
+    r = oai.chat.completions.create(**kw)
+    choice = r.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    [call] = choice.message.tool_calls
+    assert call.type == "function" and call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris"} and call.id.startswith("call_")
+
+    chunks = list(oai.chat.completions.create(**kw, stream=True))
+    calls = [tc for c in chunks if c.choices for tc in c.choices[0].delta.tool_calls or []]
+    assert [json.loads(tc.function.arguments) for tc in calls] == [{"city": "Paris"}]
+    assert [c.choices[0].finish_reason for c in chunks if c.choices[0].finish_reason] == ["tool_calls"]
+
+    # The answer to the call goes back with role "tool" and tool_call_id.
+    history = [
+        *QUESTION,
+        {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": "18 degrees"},
+    ]
+    r = oai.chat.completions.create(model="smol-tools", messages=history, tools=[WEATHER], max_tokens=16)
+    assert r.choices[0].message.role == "assistant"

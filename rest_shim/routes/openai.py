@@ -1,0 +1,136 @@
+"""OpenAI-compatible routes: /v1/chat/completions, /v1/completions, /v1/embeddings,
+/v1/models and /v1/models/{model}, as Ollama serves them (reference §10).
+
+Errors use OpenAI's envelope. Streams are server-sent events ending with
+`data: [DONE]`; as in the native routes, the first gRPC message decides the HTTP
+status and a client that leaves cancels the RPC.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from rest_shim import streaming
+from rest_shim.body import read_json
+from rest_shim.codec import openai as oai
+from rest_shim.errors import http_status
+from tokenwire.v1 import models_pb2
+from tokenwire_common import gojson
+
+router = APIRouter()
+SSE = "text/event-stream"
+
+
+def openai_error(status: int, message: str) -> Response:
+    return streaming.json_response(oai.error_body(status, message), status)
+
+
+def _rpc_error(err: grpc.aio.AioRpcError) -> Response:
+    return openai_error(http_status(err.code()), err.details() or err.code().name.lower())
+
+
+def _event(obj: Any) -> bytes:
+    return f"data: {gojson.dumps(obj)}\n\n".encode()
+
+
+async def _sse(call: Any, convert: Callable[[Any], list[dict]]) -> Response:
+    it = call.__aiter__()
+    try:
+        first = await it.__anext__()
+    except StopAsyncIteration:
+        return Response(status_code=200, media_type=SSE)
+    except grpc.aio.AioRpcError as err:
+        return _rpc_error(err)
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            for obj in convert(first):
+                yield _event(obj)
+            async for msg in it:
+                for obj in convert(msg):
+                    yield _event(obj)
+        except grpc.aio.AioRpcError as err:
+            yield _event(oai.error_body(http_status(err.code()), err.details()))
+        yield b"data: [DONE]\n\n"
+
+    return streaming.CancellingStream(body(), call, media_type=SSE)
+
+
+async def _last(request: Request, call: Any, encode: Callable[[Any], Any]) -> Response:
+    """A stream:false native call: the one aggregated message, encoded."""
+    response = await streaming.single(request, call, encode)
+    if response.status_code >= 400 and response.status_code != 499:
+        message = json.loads(response.body).get("error", "")
+        return openai_error(response.status_code, message)
+    return response
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(request: Request) -> Response:
+    pb, stream, usage = oai.chat_request_to_pb(await read_json(request, "ChatCompletionRequest"))
+    call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
+    if stream:
+        return await _sse(call, oai.ChatChunks(usage).convert)
+    rid, created = oai.new_id("chatcmpl"), _now()
+    return await _last(request, call, lambda m: oai.chat_completion_from_pb(m, rid, created))
+
+
+@router.post("/v1/completions")
+async def completions(request: Request) -> Response:
+    pb, stream, usage = oai.completion_request_to_pb(await read_json(request, "CompletionRequest"))
+    call = request.app.state.stubs.inference.Generate(
+        pb, timeout=request.app.state.settings.deadline("generate")
+    )
+    if stream:
+        return await _sse(call, oai.CompletionChunks(usage).convert)
+    rid, created = oai.new_id("cmpl"), _now()
+    return await _last(request, call, lambda m: oai.completion_from_pb(m, rid, created))
+
+
+@router.post("/v1/embeddings")
+async def embeddings(request: Request) -> Response:
+    pb, encoding = oai.embeddings_request_to_pb(await read_json(request, "EmbedRequest"))
+    try:
+        resp = await request.app.state.stubs.inference.Embed(
+            pb, timeout=request.app.state.settings.deadline("embed")
+        )
+    except grpc.aio.AioRpcError as err:
+        return _rpc_error(err)
+    return streaming.json_response(oai.embeddings_from_pb(resp, encoding))
+
+
+async def _models(request: Request) -> list[dict]:
+    resp = await request.app.state.stubs.models.ListModels(models_pb2.ListModelsRequest())
+    return [oai.model_from_pb(m) for m in resp.models]
+
+
+@router.get("/v1/models")
+async def list_models(request: Request) -> Response:
+    try:
+        return streaming.json_response({"object": "list", "data": await _models(request)})
+    except grpc.aio.AioRpcError as err:
+        return _rpc_error(err)
+
+
+@router.get("/v1/models/{model:path}")
+async def retrieve_model(request: Request, model: str) -> Response:
+    try:
+        models = await _models(request)
+    except grpc.aio.AioRpcError as err:
+        return _rpc_error(err)
+    wanted = {model.casefold(), f"{model}:latest".casefold()}
+    for m in models:
+        if m["id"].casefold() in wanted:
+            return streaming.json_response(m)
+    return openai_error(404, f"model '{model}' not found")
+
+
+def _now() -> int:
+    return int(time.time())
