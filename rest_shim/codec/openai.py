@@ -296,13 +296,13 @@ def _chat_message(m: types_pb2.Message) -> dict[str, Any]:
     return out
 
 
+def _envelope(kind: str, rid: str, created: int, model: str) -> dict[str, Any]:
+    return {"id": rid, "object": kind, "created": created, "model": model, "system_fingerprint": FINGERPRINT}
+
+
 def chat_completion_from_pb(pb: inference_pb2.ChatResponse, rid: str, created: int) -> dict[str, Any]:
     return {
-        "id": rid,
-        "object": "chat.completion",
-        "created": created,
-        "model": pb.model,
-        "system_fingerprint": FINGERPRINT,
+        **_envelope("chat.completion", rid, created, pb.model),
         "choices": [
             {
                 "index": 0,
@@ -325,11 +325,7 @@ class ChatChunks:
 
     def _chunk(self, model: str, delta: dict, finish: str | None) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": model,
-            "system_fingerprint": FINGERPRINT,
+            **_envelope("chat.completion.chunk", self.id, self.created, model),
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
         }
 
@@ -358,11 +354,7 @@ class ChatChunks:
 
 def completion_from_pb(pb: inference_pb2.GenerateResponse, rid: str, created: int) -> dict[str, Any]:
     return {
-        "id": rid,
-        "object": "text_completion",
-        "created": created,
-        "model": pb.model,
-        "system_fingerprint": FINGERPRINT,
+        **_envelope("text_completion", rid, created, pb.model),
         "choices": [{"text": pb.response, "index": 0, "finish_reason": _finish(pb, False)}],
         "usage": _usage(pb),
     }

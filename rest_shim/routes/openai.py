@@ -9,7 +9,6 @@ status and a client that leaves cancels the RPC.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -72,14 +71,18 @@ async def _last(request: Request, call: Any, encode: Callable[[Any], Any]) -> Re
     return response
 
 
+async def _answer(request: Request, call: Any, stream: bool, chunks: Any, whole: Callable) -> Response:
+    """SSE chunks when streaming, else the one aggregated object (same id and created)."""
+    if stream:
+        return await _sse(call, chunks.convert)
+    return await _last(request, call, lambda m: whole(m, chunks.id, chunks.created))
+
+
 @router.post("/v1/chat/completions")
 async def chat_completions(request: Request) -> Response:
     pb, stream, usage = oai.chat_request_to_pb(await read_json(request, "ChatCompletionRequest"))
     call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
-    if stream:
-        return await _sse(call, oai.ChatChunks(usage).convert)
-    rid, created = oai.new_id("chatcmpl"), _now()
-    return await _last(request, call, lambda m: oai.chat_completion_from_pb(m, rid, created))
+    return await _answer(request, call, stream, oai.ChatChunks(usage), oai.chat_completion_from_pb)
 
 
 @router.post("/v1/completions")
@@ -88,10 +91,7 @@ async def completions(request: Request) -> Response:
     call = request.app.state.stubs.inference.Generate(
         pb, timeout=request.app.state.settings.deadline("generate")
     )
-    if stream:
-        return await _sse(call, oai.CompletionChunks(usage).convert)
-    rid, created = oai.new_id("cmpl"), _now()
-    return await _last(request, call, lambda m: oai.completion_from_pb(m, rid, created))
+    return await _answer(request, call, stream, oai.CompletionChunks(usage), oai.completion_from_pb)
 
 
 @router.post("/v1/embeddings")
@@ -130,7 +130,3 @@ async def retrieve_model(request: Request, model: str) -> Response:
         if m["id"].casefold() in wanted:
             return streaming.json_response(m)
     return openai_error(404, f"model '{model}' not found")
-
-
-def _now() -> int:
-    return int(time.time())
