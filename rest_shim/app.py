@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rest_shim import streaming
 from rest_shim.errors import ShimError
+from rest_shim.hygiene import Hygiene
 from rest_shim.routes import inference, models, openai, root
 from rest_shim.settings import Settings
 from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc
@@ -29,7 +30,12 @@ class Stubs:
     version: models_pb2_grpc.VersionServiceStub
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings):
+    """The FastAPI app inside the HTTP hygiene layer (CORS, Host check)."""
+    return Hygiene(_fastapi_app(settings), origins=settings.origins, listen_host=settings.host)
+
+
+def _fastapi_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         channel = grpc.aio.insecure_channel(

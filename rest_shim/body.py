@@ -10,8 +10,23 @@ from fastapi import Request
 from rest_shim.errors import ShimError
 
 
+async def _body(request: Request) -> bytes:
+    """The body, refusing (413) more than the configured limit before reading it all."""
+    limit = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ShimError(413, "http: request body too large")
+    parts, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ShimError(413, "http: request body too large")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 async def read_json(request: Request, struct: str) -> dict[str, Any]:
-    raw = await request.body()
+    raw = await _body(request)
     if not raw.strip():
         raise ShimError(400, "missing request body")
     try:

@@ -38,6 +38,10 @@ class Settings:
     # Per-route gRPC deadlines in seconds (TOKENWIRE_DEADLINE_<ROUTE>, e.g.
     # TOKENWIRE_DEADLINE_GENERATE=300); absent = no deadline, as Ollama has none.
     deadlines: tuple[tuple[str, float], ...] = ()
+    # Extra CORS origins (OLLAMA_ORIGINS, comma-separated, wildcards allowed).
+    origins: tuple[str, ...] = ()
+    # Largest JSON request body (TOKENWIRE_MAX_BODY_BYTES); blob uploads stream and are exempt.
+    max_body_bytes: int = 64 * 1024 * 1024
 
     def deadline(self, route: str) -> float | None:
         return dict(self.deadlines).get(route)
@@ -55,4 +59,16 @@ class Settings:
                     deadlines.append((key[len(prefix) :].lower(), float(value)))
                 except ValueError:
                     pass
-        return cls(host=host, port=port, grpc_target=target, deadlines=tuple(sorted(deadlines)))
+        origins = tuple(o.strip() for o in env.get("OLLAMA_ORIGINS", "").split(",") if o.strip())
+        try:
+            max_body = int(env.get("TOKENWIRE_MAX_BODY_BYTES", "") or cls.max_body_bytes)
+        except ValueError:
+            max_body = cls.max_body_bytes
+        return cls(
+            host=host,
+            port=port,
+            grpc_target=target,
+            deadlines=tuple(sorted(deadlines)),
+            origins=origins,
+            max_body_bytes=max_body,
+        )
