@@ -49,6 +49,11 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The official ollama npm client for tests/e2e/test_js_client.py (pinned by its lockfile).
+if [ ! -d tests/js/node_modules/ollama ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
+  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # Generated stubs, then the default model into the download cache.
 make --no-print-directory proto
 "$VENV/bin/python" -m server.bootstrap
