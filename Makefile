@@ -34,6 +34,7 @@ test: setup
 
 bench: setup
 	$(PY) -m bench.engine
+	$(PY) -m bench.shim
 
 clean:
 	rm -rf $(GEN) .pytest_cache
