@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rest_shim import streaming
 from rest_shim.errors import ShimError
 from rest_shim.hygiene import Hygiene
-from rest_shim.routes import inference, models, openai, root
+from rest_shim.routes import anthropic, inference, models, openai, root
 from rest_shim.settings import Settings
 from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc
 
@@ -61,9 +61,12 @@ def _fastapi_app(settings: Settings) -> FastAPI:
     app.include_router(inference.router)
     app.include_router(models.router)
     app.include_router(openai.router)
+    app.include_router(anthropic.router)
 
     @app.exception_handler(ShimError)
     async def shim_error(request: Request, exc: ShimError) -> Response:
+        if request.url.path == "/v1/messages":
+            return anthropic.anthropic_error(exc.status, exc.message)
         if request.url.path.startswith("/v1/"):
             return openai.openai_error(exc.status, exc.message)
         return streaming.error_response(exc.status, exc.message)

@@ -1,0 +1,58 @@
+"""Anthropic's Messages API: POST /v1/messages, streamed as its named SSE events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from rest_shim import streaming
+from rest_shim.body import read_json
+from rest_shim.codec import anthropic
+from rest_shim.errors import http_status
+from tokenwire_common import gojson
+
+router = APIRouter()
+
+
+def anthropic_error(status: int, message: str) -> Response:
+    return streaming.json_response(anthropic.error_body(status, message), status)
+
+
+def _event(name: str, data: dict) -> bytes:
+    return f"event: {name}\ndata: {gojson.dumps(data)}\n\n".encode()
+
+
+@router.post("/v1/messages")
+async def messages(request: Request) -> Response:
+    pb, stream = anthropic.messages_request_to_pb(await read_json(request, "MessagesRequest"))
+    call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
+    if not stream:
+        mid = anthropic.new_id()
+        response = await streaming.single(request, call, lambda m: anthropic.message_from_pb(m, mid))
+        if response.status_code >= 400 and response.status_code != 499:
+            return anthropic_error(response.status_code, json.loads(response.body).get("error", ""))
+        return response
+    events = anthropic.StreamEvents(pb.model)
+    it = call.__aiter__()
+    try:
+        first = await it.__anext__()
+    except StopAsyncIteration:
+        return Response(status_code=200, media_type="text/event-stream")
+    except grpc.aio.AioRpcError as err:
+        return anthropic_error(http_status(err.code()), err.details() or "")
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            for name, data in events.convert(first):
+                yield _event(name, data)
+            async for msg in it:
+                for name, data in events.convert(msg):
+                    yield _event(name, data)
+        except grpc.aio.AioRpcError as err:
+            yield _event("error", anthropic.error_body(http_status(err.code()), err.details() or ""))
+
+    return streaming.CancellingStream(body(), call, media_type="text/event-stream")
