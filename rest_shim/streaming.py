@@ -9,7 +9,7 @@ which stops the work in the engine.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import grpc
@@ -74,25 +74,53 @@ async def single(request: Request, call: grpc.aio.UnaryStreamCall, encode: Calla
         call.cancel()
 
 
-async def ndjson(call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]) -> Response:
-    """Stream a server-streaming call as NDJSON, status decided by the first message."""
+async def frames(
+    call: grpc.aio.UnaryStreamCall,
+    encode: Callable[[Any], Iterable[bytes]],
+    *,
+    media_type: str,
+    error_response: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
+    error_frame: Callable[[grpc.aio.AioRpcError], bytes],
+    end: bytes = b"",
+) -> Response:
+    """Stream a server-streaming call as frames (NDJSON lines, SSE events), with the
+    status decided by the first message: an error before it is a real HTTP error; one
+    after it is a final error frame in the 200 stream; `end` closes a stream."""
     it = call.__aiter__()
     try:
         first = await it.__anext__()
     except StopAsyncIteration:
-        return Response(status_code=200, media_type=NDJSON)
+        return Response(status_code=200, media_type=media_type)
     except grpc.aio.AioRpcError as err:
-        return rpc_error_response(err)
+        return error_response(err)
 
     async def body() -> AsyncIterator[bytes]:
         try:
-            yield (gojson.dumps(encode(first)) + "\n").encode()
+            for frame in encode(first):
+                yield frame
             async for msg in it:
-                yield (gojson.dumps(encode(msg)) + "\n").encode()
+                for frame in encode(msg):
+                    yield frame
         except grpc.aio.AioRpcError as err:
-            yield (gojson.dumps({"error": err.details()}) + "\n").encode()
+            yield error_frame(err)
+        if end:
+            yield end
 
-    return CancellingStream(body(), call, media_type=NDJSON)
+    return CancellingStream(body(), call, media_type=media_type)
+
+
+def _ndjson_line(obj: Any) -> bytes:
+    return (gojson.dumps(obj) + "\n").encode()
+
+
+async def ndjson(call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]) -> Response:
+    """Stream a server-streaming call as NDJSON, one encoded message a line."""
+    return await frames(
+        call,
+        lambda msg: (_ndjson_line(encode(msg)),),
+        media_type=NDJSON,
+        error_frame=lambda err: _ndjson_line({"error": err.details()}),
+    )
 
 
 class CancellingStream(StreamingResponse):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
-import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -37,22 +35,12 @@ async def messages(request: Request) -> Response:
             return anthropic_error(response.status_code, json.loads(response.body).get("error", ""))
         return response
     events = anthropic.StreamEvents(pb.model)
-    it = call.__aiter__()
-    try:
-        first = await it.__anext__()
-    except StopAsyncIteration:
-        return Response(status_code=200, media_type="text/event-stream")
-    except grpc.aio.AioRpcError as err:
-        return anthropic_error(http_status(err.code()), err.details() or "")
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            for name, data in events.convert(first):
-                yield _event(name, data)
-            async for msg in it:
-                for name, data in events.convert(msg):
-                    yield _event(name, data)
-        except grpc.aio.AioRpcError as err:
-            yield _event("error", anthropic.error_body(http_status(err.code()), err.details() or ""))
-
-    return streaming.CancellingStream(body(), call, media_type="text/event-stream")
+    return await streaming.frames(
+        call,
+        lambda msg: [_event(name, data) for name, data in events.convert(msg)],
+        media_type="text/event-stream",
+        error_response=lambda err: anthropic_error(http_status(err.code()), err.details() or ""),
+        error_frame=lambda err: _event(
+            "error", anthropic.error_body(http_status(err.code()), err.details() or "")
+        ),
+    )

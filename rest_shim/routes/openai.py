@@ -9,7 +9,7 @@ status and a client that leaves cancels the RPC.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -40,26 +40,14 @@ def _event(obj: Any) -> bytes:
 
 
 async def _sse(call: Any, convert: Callable[[Any], list[dict]]) -> Response:
-    it = call.__aiter__()
-    try:
-        first = await it.__anext__()
-    except StopAsyncIteration:
-        return Response(status_code=200, media_type=SSE)
-    except grpc.aio.AioRpcError as err:
-        return _rpc_error(err)
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            for obj in convert(first):
-                yield _event(obj)
-            async for msg in it:
-                for obj in convert(msg):
-                    yield _event(obj)
-        except grpc.aio.AioRpcError as err:
-            yield _event(oai.error_body(http_status(err.code()), err.details()))
-        yield b"data: [DONE]\n\n"
-
-    return streaming.CancellingStream(body(), call, media_type=SSE)
+    return await streaming.frames(
+        call,
+        lambda msg: [_event(obj) for obj in convert(msg)],
+        media_type=SSE,
+        error_response=_rpc_error,
+        error_frame=lambda err: _event(oai.error_body(http_status(err.code()), err.details())),
+        end=b"data: [DONE]\n\n",
+    )
 
 
 async def _last(request: Request, call: Any, encode: Callable[[Any], Any]) -> Response:
