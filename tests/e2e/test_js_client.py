@@ -12,7 +12,7 @@ from tests.conftest import MODEL
 JS = Path(__file__).resolve().parents[1] / "js"
 
 
-def test_ollama_npm_client_generate_chat_list(shim_url):
+def test_ollama_npm_client_generate_chat_list_version(shim_url):
     out = subprocess.run(
         ["node", str(JS / "ollama_client.mjs")],
         env={**os.environ, "OLLAMA_HOST": shim_url, "TOKENWIRE_TEST_MODEL": MODEL},
@@ -29,5 +29,5 @@ def test_ollama_npm_client_generate_chat_list(shim_url):
     assert seen["streamed"]["done_reason"] in ("stop", "length")
     assert seen["chat"]["role"] == "assistant" and seen["chat"]["done"] and seen["chat"]["content"].strip()
     assert seen["chatStreamed"] == seen["chat"]["content"]
-    assert MODEL in seen["models"]
+    assert MODEL in seen["models"] and seen["version"] == "0.33.0"
     assert seen["missing"] == {"status": 404, "error": "model 'no-such-model' not found"}

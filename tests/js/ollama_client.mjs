@@ -24,6 +24,7 @@ for await (const part of await client.chat({ model, messages: history, options, 
   chatStreamed += part.message.content;
 }
 const list = await client.list();
+const version = await client.version();
 let missing = null;
 try {
   await client.generate({ model: "no-such-model", prompt: "x" });
@@ -37,6 +38,7 @@ console.log(
     chat: { role: chat.message.role, content: chat.message.content, done: chat.done },
     chatStreamed,
     models: list.models.map((m) => m.name),
+    version: version.version,
     missing,
   }),
 );

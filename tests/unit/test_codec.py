@@ -143,7 +143,13 @@ def test_status_table():
         grpc.StatusCode.RESOURCE_EXHAUSTED: 503,
         grpc.StatusCode.UNAVAILABLE: 503,
         grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+        grpc.StatusCode.OK: 200,
+        grpc.StatusCode.OUT_OF_RANGE: 400,
+        grpc.StatusCode.ALREADY_EXISTS: 409,
+        grpc.StatusCode.ABORTED: 409,
+        grpc.StatusCode.DATA_LOSS: 500,
     }
+    assert set(expected) == set(grpc.StatusCode), "every status has its row"
     assert {code: http_status(code) for code in expected} == expected
 
 
