@@ -40,8 +40,14 @@ async def _until_disconnect(request: Request) -> None:
         pass
 
 
-async def unary(request: Request, call: Any, encode: Callable[[Any], Any]) -> Response:
-    """Await a unary (or single-message) call; cancel it if the client disconnects first."""
+async def unary(
+    request: Request,
+    call: Any,
+    encode: Callable[[Any], Any],
+    error_response: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
+) -> Response:
+    """Await a unary (or single-message) call; cancel it if the client disconnects first.
+    error_response renders a gRPC error in the route's envelope (Ollama's by default)."""
     rpc = asyncio.ensure_future(call)
     watch = asyncio.ensure_future(_until_disconnect(request))
     try:
@@ -54,12 +60,17 @@ async def unary(request: Request, call: Any, encode: Callable[[Any], Any]) -> Re
     try:
         body = encode(rpc.result())
     except grpc.aio.AioRpcError as err:
-        return rpc_error_response(err)
+        return error_response(err)
     # An encoder that returns None means Ollama's empty 200 (copy, delete).
     return Response(status_code=200) if body is None else json_response(body)
 
 
-async def single(request: Request, call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]) -> Response:
+async def single(
+    request: Request,
+    call: grpc.aio.UnaryStreamCall,
+    encode: Callable[[Any], Any],
+    error_response: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
+) -> Response:
     """A streaming RPC asked for with stream:false: the server sends one aggregated message."""
 
     async def last() -> Any:
@@ -69,7 +80,7 @@ async def single(request: Request, call: grpc.aio.UnaryStreamCall, encode: Calla
         return last_msg
 
     try:
-        return await unary(request, last(), encode)
+        return await unary(request, last(), encode, error_response)
     finally:
         call.cancel()
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -20,6 +19,10 @@ def anthropic_error(status: int, message: str) -> Response:
     return streaming.json_response(anthropic.error_body(status, message), status)
 
 
+def _rpc_error(err: grpc.aio.AioRpcError) -> Response:
+    return anthropic_error(http_status(err.code()), err.details() or err.code().name.lower())
+
+
 def _event(name: str, data: dict) -> bytes:
     return f"event: {name}\ndata: {gojson.dumps(data)}\n\n".encode()
 
@@ -30,16 +33,13 @@ async def messages(request: Request) -> Response:
     call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
     if not stream:
         mid = anthropic.new_id()
-        response = await streaming.single(request, call, lambda m: anthropic.message_from_pb(m, mid))
-        if response.status_code >= 400 and response.status_code != 499:
-            return anthropic_error(response.status_code, json.loads(response.body).get("error", ""))
-        return response
+        return await streaming.single(request, call, lambda m: anthropic.message_from_pb(m, mid), _rpc_error)
     events = anthropic.StreamEvents(pb.model)
     return await streaming.frames(
         call,
         lambda msg: [_event(name, data) for name, data in events.convert(msg)],
         media_type="text/event-stream",
-        error_response=lambda err: anthropic_error(http_status(err.code()), err.details() or ""),
+        error_response=_rpc_error,
         error_frame=lambda err: _event(
             "error", anthropic.error_body(http_status(err.code()), err.details() or "")
         ),

@@ -8,7 +8,6 @@ status and a client that leaves cancels the RPC.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -50,20 +49,11 @@ async def _sse(call: Any, convert: Callable[[Any], list[dict]]) -> Response:
     )
 
 
-async def _last(request: Request, call: Any, encode: Callable[[Any], Any]) -> Response:
-    """A stream:false native call: the one aggregated message, encoded."""
-    response = await streaming.single(request, call, encode)
-    if response.status_code >= 400 and response.status_code != 499:
-        message = json.loads(response.body).get("error", "")
-        return openai_error(response.status_code, message)
-    return response
-
-
 async def _answer(request: Request, call: Any, stream: bool, chunks: Any, whole: Callable) -> Response:
     """SSE chunks when streaming, else the one aggregated object (same id and created)."""
     if stream:
         return await _sse(call, chunks.convert)
-    return await _last(request, call, lambda m: whole(m, chunks.id, chunks.created))
+    return await streaming.single(request, call, lambda m: whole(m, chunks.id, chunks.created), _rpc_error)
 
 
 @router.post("/v1/chat/completions")
@@ -85,13 +75,8 @@ async def completions(request: Request) -> Response:
 @router.post("/v1/embeddings")
 async def embeddings(request: Request) -> Response:
     pb, encoding = oai.embeddings_request_to_pb(await read_json(request, "EmbedRequest"))
-    try:
-        resp = await request.app.state.stubs.inference.Embed(
-            pb, timeout=request.app.state.settings.deadline("embed")
-        )
-    except grpc.aio.AioRpcError as err:
-        return _rpc_error(err)
-    return streaming.json_response(oai.embeddings_from_pb(resp, encoding))
+    call = request.app.state.stubs.inference.Embed(pb, timeout=request.app.state.settings.deadline("embed"))
+    return await streaming.unary(request, call, lambda r: oai.embeddings_from_pb(r, encoding), _rpc_error)
 
 
 async def _models(request: Request) -> list[dict]:
