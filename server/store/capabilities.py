@@ -8,11 +8,9 @@ from server.template import gotemplate
 from server.template import prompt as tpl
 
 
-def template_capabilities(source: str) -> set[str]:
-    try:
-        fields = tpl.template_fields(gotemplate.Template(source or tpl.DEFAULT_TEMPLATE))
-    except gotemplate.TemplateError:
-        return set()
+def go_template_capabilities(template: gotemplate.Template) -> set[str]:
+    """What a Go TEMPLATE gives: `.Tools` tools, `.Suffix` insert, `.Think(ing)` thinking."""
+    fields = tpl.template_fields(template)
     caps = set()
     if "Tools" in fields:
         caps.add("tools")
@@ -23,6 +21,18 @@ def template_capabilities(source: str) -> set[str]:
     return caps
 
 
+def template_capabilities(source: str) -> set[str]:
+    try:
+        return go_template_capabilities(gotemplate.Template(source or tpl.DEFAULT_TEMPLATE))
+    except gotemplate.TemplateError:
+        return set()
+
+
+def jinja_capabilities(chat_template: str) -> set[str]:
+    """Ollama scans a GGUF Jinja chat_template for "tools" and "<think>"."""
+    return {c for c, marker in (("tools", "tools"), ("thinking", "<think>")) if marker in chat_template}
+
+
 def capabilities(model: Model, info: GGUFInfo) -> list[str]:
     caps = {"embedding"} if info.pooling else {"completion"}
     if model.projectors or info.vision:
@@ -30,8 +40,6 @@ def capabilities(model: Model, info: GGUFInfo) -> list[str]:
     if model.template or not info.chat_template:
         caps |= template_capabilities(model.template)
     else:  # no TEMPLATE layer: the GGUF's Jinja chat_template is used, scanned as Ollama does
-        caps |= {
-            c for c, marker in (("tools", "tools"), ("thinking", "<think>")) if marker in info.chat_template
-        }
+        caps |= jinja_capabilities(info.chat_template)
     order = ("completion", "embedding", "tools", "insert", "vision", "thinking")
     return [c for c in order if c in caps]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.store.capabilities import go_template_capabilities
 from server.store.gguf_info import read_info
 from server.template import prompt as tpl
 from server.template import thinking, tools
@@ -20,8 +21,7 @@ class GoChatTemplate:
         self.template = tpl.prepare(source or tpl.DEFAULT_TEMPLATE)
 
     def supports(self, capability: str) -> bool:
-        fields = {"tools": ("Tools",), "thinking": ("Think", "Thinking"), "insert": ("Suffix",)}
-        return any(tpl.has_field(self.template, f) for f in fields.get(capability, ()))
+        return capability in go_template_capabilities(self.template)
 
     def tool_tag(self) -> str:
         return tools.tool_tag(self.template)

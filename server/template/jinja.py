@@ -18,6 +18,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from server.errors import InvalidArgument
+from server.store.capabilities import jinja_capabilities
 from server.template.prompt import ChatMessage
 
 
@@ -55,8 +56,7 @@ class JinjaChatTemplate:
         self.template = _compile(source)
 
     def supports(self, capability: str) -> bool:
-        """Ollama scans a chat_template for "tools" and "<think>"."""
-        return {"tools": "tools", "thinking": "<think>"}.get(capability, "\0") in self.source
+        return capability in jinja_capabilities(self.source)
 
     def tool_tag(self) -> str:
         return "<tool_call>" if "<tool_call>" in self.source else "{"
