@@ -170,7 +170,6 @@ class LlamaEngine:
         self.size_bytes += lc.llama_state_get_size(self._ctx)
         self._batch = lc.llama_batch_init(options.num_batch, 0, options.num_parallel)
         self._slots = [_Slot(i) for i in range(options.num_parallel)]
-        self.aborted_steps = 0  # prefill steps stopped midway by the abort callback
         self._pending: deque[_Seq] = deque()
         self._embed_jobs: deque[EmbedJob] = deque()
         self._embedder: _Embedder | None = None  # made on first use, in the engine thread
@@ -374,7 +373,6 @@ class LlamaEngine:
                 lc.llama_memory_seq_rm(self._mem, seq_id, length, -1)
                 del slot.cached[length:]
                 self._release(slot)
-            self.aborted_steps += 1
             return
         if rc != 0:
             raise Internal(f"llama_decode failed with status {rc}")

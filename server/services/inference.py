@@ -208,10 +208,11 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             raise NotFound("model '' not found")
         return self._store.resolve(name)
 
-    def _check_common(self, request, model: Model) -> None:
+    def _check_common(self, request, model: Model, template: chat_template.ChatTemplate) -> None:
+        """Checks shared by generate and chat; template is the model's own."""
         if not 0 <= request.top_logprobs <= 20:
             raise InvalidArgument("top_logprobs must be between 0 and 20")
-        if _think(request)[0] and not chat_template.for_model(model).supports("thinking"):
+        if _think(request)[0] and not template.supports("thinking"):
             raise InvalidArgument(f'"{request.model}" does not support thinking')
         if request.logprobs:
             raise Unimplemented("logprobs are not implemented yet (tokenwire issue 4)")
@@ -295,10 +296,12 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         if request.raw and (request.HasField("template") or request.HasField("system") or request.context):
             raise InvalidArgument("raw mode does not support template, system, or context")
         model = self._resolve(request.model)
-        self._check_common(request, model)
+        template = chat_template.for_model(model)
+        self._check_common(request, model, template)
         if request.images and not model.projectors:
             raise InvalidArgument(f"{model.name.full()} does not support vision")
-        template = chat_template.for_model(model, request.template if request.HasField("template") else None)
+        if request.HasField("template"):
+            template = chat_template.for_model(model, request.template)
         if request.suffix and not template.supports("insert"):
             raise InvalidArgument(f"{model.name.full()} does not support insert")
 
@@ -347,8 +350,8 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
     ) -> AsyncIterator[inference_pb2.ChatResponse]:
         t0 = time.perf_counter_ns()
         model = self._resolve(request.model)
-        self._check_common(request, model)
         template = chat_template.for_model(model)
+        self._check_common(request, model, template)
         if request.tools and not template.supports("tools"):
             raise InvalidArgument(f"{model.name.full()} does not support tools")
         if any(m.images for m in request.messages) and not model.projectors:
