@@ -54,6 +54,18 @@ if [ ! -d tests/js/node_modules/ollama ] || [ tests/js/package-lock.json -nt tes
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# A real OCI registry for the pull/push tests (Debian's docker-registry, CNCF
+# distribution 2.8). Tests start their own instances on random ports; the packaged
+# service is never started.
+if ! command -v docker-registry >/dev/null 2>&1; then
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  echo "installing Debian's docker-registry for the pull/push tests"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry >/dev/null \
+    || { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+         apt-get install -y --no-install-recommends docker-registry >/dev/null; }
+fi
+
 # Generated stubs, then the default model into the download cache.
 make --no-print-directory proto
 "$VENV/bin/python" -m server.bootstrap

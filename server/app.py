@@ -14,6 +14,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from server.interceptors import ErrorInterceptor
+from server.registry.auth import Credentials, OllamaKey
+from server.registry.client import RegistryClient, RegistryOptions
 from server.scheduler import EngineFactory, Scheduler
 from server.services.inference import InferenceService
 from server.services.models import ModelService, VersionService
@@ -84,7 +86,18 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(
         InferenceService(settings, store, scheduler), server
     )
-    models_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(store, _quantizer, scheduler), server)
+    registry = RegistryClient(
+        RegistryOptions(
+            credentials=Credentials.load(settings.registry_auth),
+            ollama_key=OllamaKey(settings.ollama_key),
+            part_size=settings.registry_part_size,
+            retries=settings.registry_retries,
+            backoff_s=settings.registry_backoff_s,
+        )
+    )
+    models_pb2_grpc.add_ModelServiceServicer_to_server(
+        ModelService(store, _quantizer, scheduler, registry), server
+    )
     models_pb2_grpc.add_VersionServiceServicer_to_server(VersionService(), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

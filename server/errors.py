@@ -70,3 +70,20 @@ class Unimplemented(TokenwireError):
 class Internal(TokenwireError):
     code = grpc.StatusCode.INTERNAL
     reason = "INTERNAL"
+
+
+class Unauthenticated(TokenwireError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+    reason = "UNAUTHENTICATED"
+
+
+class DataLoss(TokenwireError):
+    """Bytes that do not match their digest (a corrupt or tampered download)."""
+
+    code = grpc.StatusCode.DATA_LOSS
+    reason = "DIGEST_MISMATCH"
+
+
+class PermissionDenied(TokenwireError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+    reason = "PERMISSION_DENIED"

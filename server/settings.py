@@ -31,6 +31,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return default
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        return max(0.0, float(_clean(env.get(name)) or default))
+    except ValueError:
+        return default
+
+
 @dataclass(frozen=True)
 class Settings:
     grpc_addr: str = DEFAULT_GRPC_ADDR
@@ -55,6 +62,15 @@ class Settings:
     shutdown_grace_s: float = 30.0
     # The model seeded into an empty store from the set-up cache ("" disables).
     default_model: str = "smollm2:135m"
+    # Registry credentials, a Docker-style config.json (TOKENWIRE_REGISTRY_AUTH).
+    registry_auth: Path | None = None
+    # Ollama's key, which signs token requests to a registry's own realm.
+    ollama_key: Path = Path.home() / ".ollama" / "id_ed25519"
+    # Smallest part of a ranged download or chunked upload in bytes; 0 = Ollama's 100 MB.
+    registry_part_size: int = 0
+    # Attempts per part after a network failure (Ollama: 6) and the first backoff.
+    registry_retries: int = 6
+    registry_backoff_s: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,4 +91,11 @@ class Settings:
             num_threads=max(0, _int(env, "TOKENWIRE_NUM_THREADS", 0)),
             shutdown_grace_s=float(_int(env, "TOKENWIRE_SHUTDOWN_GRACE", 30)),
             default_model=_clean(env.get("TOKENWIRE_DEFAULT_MODEL", "smollm2:135m")),
+            registry_auth=Path(auth).expanduser()
+            if (auth := _clean(env.get("TOKENWIRE_REGISTRY_AUTH")))
+            else None,
+            ollama_key=home / ".ollama" / "id_ed25519",
+            registry_part_size=max(0, _int(env, "TOKENWIRE_REGISTRY_PART_SIZE", 0)),
+            registry_retries=max(0, _int(env, "TOKENWIRE_REGISTRY_RETRIES", 6)),
+            registry_backoff_s=_float(env, "TOKENWIRE_REGISTRY_BACKOFF", 1.0),
         )

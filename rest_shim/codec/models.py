@@ -142,6 +142,38 @@ def create_request_to_pb(body: dict[str, Any]) -> models_pb2.CreateModelRequest:
     return pb
 
 
+_TRANSFER_FIELDS = {
+    "model": "string",
+    "name": "string",
+    "insecure": "bool",
+    "username": "string",
+    "password": "string",
+    "stream": "bool",
+}
+
+
+def pull_request_to_pb(body: dict[str, Any]) -> models_pb2.PullModelRequest:
+    """Ollama's PullRequest (`name` is the legacy key; username/password are ignored)."""
+    common.check_types(body, "PullRequest", _TRANSFER_FIELDS)
+    pb = models_pb2.PullModelRequest(
+        model=body.get("model") or body.get("name") or "", insecure=bool(body.get("insecure"))
+    )
+    if body.get("stream") is not None:
+        pb.stream = body["stream"]
+    return pb
+
+
+def push_request_to_pb(body: dict[str, Any]) -> models_pb2.PushModelRequest:
+    """Ollama's PushRequest: the same fields as a pull."""
+    common.check_types(body, "PushRequest", _TRANSFER_FIELDS)
+    pb = models_pb2.PushModelRequest(
+        model=body.get("model") or body.get("name") or "", insecure=bool(body.get("insecure"))
+    )
+    if body.get("stream") is not None:
+        pb.stream = body["stream"]
+    return pb
+
+
 def progress_from_pb(pb: Any) -> dict[str, Any]:
     """Ollama's ProgressResponse: status, then digest/total/completed when set."""
     d: dict[str, Any] = {"status": pb.status}

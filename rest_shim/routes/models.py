@@ -1,4 +1,4 @@
-"""Model management routes: tags, show, create, copy, delete, blobs."""
+"""Model management routes: tags, show, create, copy, delete, blobs, pull, push."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from rest_shim.codec.models import (
     list_models_response_from_pb,
     list_running_response_from_pb,
     progress_from_pb,
+    pull_request_to_pb,
+    push_request_to_pb,
     show_request_to_pb,
     show_response_from_pb,
 )
@@ -51,10 +53,26 @@ async def show(request: Request) -> Response:
 @router.post("/api/create")
 async def create(request: Request) -> Response:
     pb = create_request_to_pb(await read_json(request, "CreateRequest"))
-    call = _stub(request).CreateModel(pb)
+    return await _progress(request, pb, _stub(request).CreateModel(pb))
+
+
+async def _progress(request: Request, pb, call) -> Response:
+    """Create, pull and push: NDJSON progress, or only the last status with stream:false."""
     if pb.HasField("stream") and not pb.stream:
         return await streaming.single(request, call, progress_from_pb)
     return await streaming.ndjson(call, progress_from_pb)
+
+
+@router.post("/api/pull")
+async def pull(request: Request) -> Response:
+    pb = pull_request_to_pb(await read_json(request, "PullRequest"))
+    return await _progress(request, pb, _stub(request).PullModel(pb))
+
+
+@router.post("/api/push")
+async def push(request: Request) -> Response:
+    pb = push_request_to_pb(await read_json(request, "PushRequest"))
+    return await _progress(request, pb, _stub(request).PushModel(pb))
 
 
 def _empty(_: object) -> None:

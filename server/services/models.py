@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Iterator
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from server.errors import InvalidArgument, NotFound, Unimplemented
+from server.errors import InvalidArgument, NotFound
 from server.modelfile import build, show
 from server.modelfile.parser import ModelfileError, parse, to_create_fields
+from server.registry import operations
+from server.registry.client import RegistryClient
 from server.scheduler import Scheduler
 from server.store import gguf_reader
 from server.store.blobs import DigestMismatch, InvalidDigest, normalize_digest
@@ -165,10 +167,13 @@ class _ChunkPipe:
 
 
 class ModelService(models_pb2_grpc.ModelServiceServicer):
-    def __init__(self, store: ModelStore, quantizer: build.Quantizer, scheduler: Scheduler):
+    def __init__(
+        self, store: ModelStore, quantizer: build.Quantizer, scheduler: Scheduler, registry: RegistryClient
+    ):
         self._store = store
         self._quantizer = quantizer
         self._scheduler = scheduler
+        self._registry = registry
 
     def _list(self) -> models_pb2.ListModelsResponse:
         out = models_pb2.ListModelsResponse()
@@ -242,16 +247,9 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
 
     async def CreateModel(self, request, context) -> AsyncIterator[models_pb2.CreateModelResponse]:
         spec = _spec_from_pb(request)
-        stream = not request.HasField("stream") or request.stream
-        last = None
-        async for p in _iterate_in_thread(build.create(self._store, spec, self._quantizer)):
-            last = models_pb2.CreateModelResponse(
-                status=p.status, digest=p.digest, total=p.total, completed=p.completed
-            )
-            if stream:
-                yield last
-        if not stream and last is not None:
-            yield last
+        progress = _iterate_in_thread(build.create(self._store, spec, self._quantizer))
+        async for msg in _progress(progress, models_pb2.CreateModelResponse, request):
+            yield msg
 
     def _copy(self, request: models_pb2.CopyModelRequest) -> None:
         try:
@@ -345,13 +343,27 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
             )
         return out
 
-    async def PullModel(self, request, context):
-        raise Unimplemented("PullModel is not implemented yet (tokenwire issue 6)")
-        yield  # pragma: no cover - makes this an async generator
+    async def PullModel(self, request, context) -> AsyncIterator[models_pb2.PullModelResponse]:
+        progress = operations.pull(self._registry, self._store, request.model, request.insecure)
+        async for msg in _progress(progress, models_pb2.PullModelResponse, request):
+            yield msg
 
-    async def PushModel(self, request, context):
-        raise Unimplemented("PushModel is not implemented yet (tokenwire issue 6)")
-        yield  # pragma: no cover - makes this an async generator
+    async def PushModel(self, request, context) -> AsyncIterator[models_pb2.PushModelResponse]:
+        progress = operations.push(self._registry, self._store, request.model, request.insecure)
+        async for msg in _progress(progress, models_pb2.PushModelResponse, request):
+            yield msg
+
+
+async def _progress(progress: AsyncIterator[build.Progress], message, request) -> AsyncIterator:
+    """Progress lines as messages; with stream:false only the last (normally success)."""
+    stream = not request.HasField("stream") or request.stream
+    last = None
+    async for p in progress:
+        last = message(status=p.status, digest=p.digest, total=p.total, completed=p.completed)
+        if stream:
+            yield last
+    if not stream and last is not None:
+        yield last
 
 
 class VersionService(models_pb2_grpc.VersionServiceServicer):

@@ -64,7 +64,7 @@ class BlobStore:
             if expected is not None and normalize_digest(expected) != got:
                 raise DigestMismatch(normalize_digest(expected), got)
             os.replace(tmp, self.path(got))
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
             return got
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -86,10 +86,10 @@ class BlobStore:
         except OSError:
             shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

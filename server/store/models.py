@@ -111,10 +111,14 @@ class ModelStore:
 
     def write_manifest(self, name: Name, manifest: mf.Manifest) -> None:
         """Write last, after every blob it references exists (crash-safe ordering)."""
+        manifest.raw = manifest.to_bytes()
+        self.write_raw_manifest(name, manifest)
+
+    def write_raw_manifest(self, name: Name, manifest: mf.Manifest) -> None:
+        """Write the manifest's own bytes (a pulled manifest keeps the registry's digest)."""
         for layer in [manifest.config, *manifest.layers]:
             if not self.blobs.exists(layer.digest):
                 raise FileNotFoundError(layer.digest)
-        manifest.raw = manifest.to_bytes()
         mf.write_atomic(self.manifest_path(name), manifest.raw)
 
     # ------------------------------------------------------------ whole-store operations

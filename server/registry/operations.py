@@ -1,0 +1,160 @@
+"""PullModel and PushModel as Ollama's PullModel/PushModel (server/images.go), yielding
+its exact progress lines (reference §6):
+
+pull: `pulling manifest`, `pulling <12 hex>` {digest,total,completed} per layer,
+`verifying sha256 digest`, `writing manifest`, [`removing unused layers`], `success`.
+push: `retrieving manifest`, `pushing <12 hex>` per layer, `pushing manifest`, `success`.
+
+The manifest is written last, only after every layer is verified and in place, so a
+failed pull never leaves a model that points at missing or partial blobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from server.errors import InvalidArgument, NotFound
+from server.modelfile.build import STORE_LOCK, Progress
+from server.registry.client import RegistryClient
+from server.registry.download import PROGRESS_EVERY_S, joined
+from server.registry.upload import BlobUpload
+from server.store import manifest as mf
+from server.store.blobs import InvalidDigest, normalize_digest
+from server.store.models import ModelStore
+from server.store.names import InvalidName, Name
+
+
+def _name(store: ModelStore, text: str) -> Name:
+    try:
+        return store.lookup_name(text)
+    except InvalidName:
+        raise InvalidArgument("invalid model name") from None
+
+
+def _parse_pulled(raw: bytes) -> mf.Manifest:
+    try:
+        manifest = mf.parse_manifest(raw)
+        for layer in [manifest.config, *manifest.layers]:
+            layer.digest = normalize_digest(layer.digest)
+            if layer.size < 0:
+                raise ValueError(layer.size)
+    except (ValueError, KeyError, TypeError, InvalidDigest):
+        raise InvalidArgument("pull model manifest: the registry sent an invalid manifest") from None
+    return manifest
+
+
+def _old_digests(store: ModelStore, name: Name) -> set[str]:
+    try:
+        old = mf.parse_manifest(store.manifest_path(name).read_bytes())
+    except (OSError, ValueError, KeyError):
+        return set()
+    return {layer.digest for layer in [old.config, *old.layers]}
+
+
+def _status(verb: str, digest: str) -> str:
+    return f"{verb} {digest[7:19]}"
+
+
+async def pull(
+    client: RegistryClient, store: ModelStore, text: str, insecure: bool
+) -> AsyncIterator[Progress]:
+    name = _name(store, text)
+    old = await asyncio.to_thread(_old_digests, store, name)
+    if name.scheme == "http" and not insecure:
+        raise InvalidArgument("insecure protocol http")
+    yield Progress("pulling manifest")
+    repo = client.repository(name, insecure)
+    manifest = _parse_pulled(await repo.get_manifest())
+    layers = [*manifest.layers]
+    if manifest.config.digest:
+        layers.append(manifest.config)
+    digests = [layer.digest for layer in layers]
+
+    # Blobs this pull places stay only if its manifest is written: on failure they are
+    # removed again (unless another pull in flight needs them), so a failed pull
+    # leaves the store as it found it; only partial files stay, for a resume.
+    new = {layer.digest for layer in layers if not store.blobs.exists(layer.digest)}
+    with client.pinned(new):
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                downloads = []
+                for layer in layers:
+                    status = _status("pulling", layer.digest)
+                    if layer.digest not in new:  # cache hit: no download, no verification
+                        size = store.blobs.size(layer.digest)
+                        yield Progress(status, layer.digest, size, size)
+                        continue
+                    download = await stack.enter_async_context(
+                        joined(client, store.blobs, repo, layer.digest, layer.size)
+                    )
+                    downloads.append(download)
+                    async for completed, total in download.progress():
+                        yield Progress(status, layer.digest, total, completed)
+
+                yield Progress("verifying sha256 digest")
+                for download in downloads:
+                    await download.wait()
+                yield Progress("writing manifest")
+                await asyncio.to_thread(_write_manifest, store, name, manifest, old - set(digests))
+        except BaseException:
+            # In a worker thread: STORE_LOCK may be held by a create between its steps.
+            cleanup = asyncio.get_running_loop().run_in_executor(
+                None, _remove_unused, store, new - client.pinned_by_others(new)
+            )
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(cleanup)
+            raise
+
+    if old - set(digests):
+        yield Progress("removing unused layers")
+    yield Progress("success")
+
+
+def _remove_unused(store: ModelStore, digests: set[str]) -> None:
+    with STORE_LOCK:
+        store.prune_blobs(digests)
+
+
+def _write_manifest(store: ModelStore, name: Name, manifest: mf.Manifest, unused: set[str]) -> None:
+    with STORE_LOCK:
+        store.write_raw_manifest(name, manifest)
+        if unused:
+            store.prune_blobs(unused)
+
+
+async def push(
+    client: RegistryClient, store: ModelStore, text: str, insecure: bool
+) -> AsyncIterator[Progress]:
+    if not text:
+        raise InvalidArgument("model is required")
+    name = _name(store, text)
+    yield Progress("retrieving manifest")
+    if name.scheme == "http" and not insecure:
+        raise InvalidArgument("insecure protocol http")
+    existing = store.find_existing(name)
+    if existing is None:
+        raise NotFound(f"model '{text}' not found")
+    raw = await asyncio.to_thread(store.manifest_path(existing).read_bytes)
+    manifest = mf.parse_manifest(raw)
+    repo = client.repository(name, insecure)
+    layers = [*manifest.layers]
+    if manifest.config.digest:
+        layers.append(manifest.config)
+    for layer in layers:
+        path = store.blobs.path(layer.digest)
+        upload = BlobUpload(repo, path, layer.digest, layer.size, layer.from_)
+        task = asyncio.ensure_future(upload.run())
+        status = _status("pushing", layer.digest)
+        try:
+            while not task.done():
+                yield Progress(status, layer.digest, upload.total, upload.completed)
+                await asyncio.wait({task}, timeout=PROGRESS_EVERY_S)
+            task.result()
+        finally:
+            task.cancel()
+        yield Progress(status, layer.digest, upload.total, upload.total)
+    yield Progress("pushing manifest")
+    await repo.put_manifest(raw)
+    yield Progress("success")

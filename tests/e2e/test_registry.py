@@ -1,0 +1,402 @@
+"""Pull and push against a real registry (issue 6): Debian's docker-registry on
+127.0.0.1, behind a byte-counting proxy that can cut connections, with and without
+token auth; a tokenwire server of its own (its own store) with small transfer parts
+so that a 98 MB model moves in several ranged parts and upload chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from tests.conftest import MODEL, store_snapshot
+from tests.procs import Proc, start_server, start_shim
+from tests.registry import Proxy, Registry, TokenServer
+from tokenwire.v1 import inference_pb2, inference_pb2_grpc, models_pb2, models_pb2_grpc
+
+PART = 16 << 20
+SERVER_ENV = {
+    "TOKENWIRE_REGISTRY_PART_SIZE": str(PART),
+    "TOKENWIRE_REGISTRY_RETRIES": "2",
+    "TOKENWIRE_REGISTRY_BACKOFF": "0.2",
+}
+
+
+class Env:
+    def __init__(self, root: Path, registry: Registry, proxy: Proxy, server: Proc, models_dir: Path):
+        self.root = root
+        self.registry = registry
+        self.proxy = proxy
+        self.server = server
+        self.models_dir = models_dir
+        self.channel = grpc.insecure_channel(server.address)
+        self.models = models_pb2_grpc.ModelServiceStub(self.channel)
+        self.inference = inference_pb2_grpc.InferenceServiceStub(self.channel)
+
+    def remote(self, model: str = "smollm2:135m", namespace: str = "library") -> str:
+        return f"{self.proxy.address}/{namespace}/{model}"
+
+    def pull(self, name: str, **kw) -> list[models_pb2.PullModelResponse]:
+        return list(self.models.PullModel(models_pb2.PullModelRequest(model=name, insecure=True, **kw)))
+
+    def push(self, name: str, **kw) -> list[models_pb2.PushModelResponse]:
+        return list(self.models.PushModel(models_pb2.PushModelRequest(model=name, insecure=True, **kw)))
+
+    def clear(self) -> None:
+        for m in self.models.ListModels(models_pb2.ListModelsRequest()).models:
+            self.models.DeleteModel(models_pb2.DeleteModelRequest(model=m.name))
+        assert not list((self.models_dir / "blobs").glob("sha256-*"))
+
+    def blob(self, digest: str) -> Path:
+        return self.models_dir / "blobs" / digest.replace(":", "-")
+
+
+def _env(root: Path, token_server: TokenServer | None = None) -> Iterator[Env]:
+    registry = Registry(root / "registry", token_server).start()
+    proxy = Proxy(registry.address)
+    models_dir = root / "models"
+    extra = {}
+    if token_server is not None:
+        # Credentials for the proxy's address, which is the host in the model names.
+        auth = root / "auth.json"
+        user = {"username": token_server.username, "password": token_server.password}
+        auth.write_text(json.dumps({"auths": {proxy.address: user}}))
+        extra["TOKENWIRE_REGISTRY_AUTH"] = str(auth)
+    server = start_server(models_dir, **SERVER_ENV, **extra)
+    env = Env(root, registry, proxy, server, models_dir)
+    try:
+        yield env
+    finally:
+        env.channel.close()
+        server.stop()
+        proxy.close()
+        registry.stop()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> Iterator[Env]:
+    yield from _env(tmp_path_factory.mktemp("registry"))
+
+
+@pytest.fixture(scope="module")
+def published(env: Env) -> dict[str, str]:
+    """smollm2 pushed to the registry as <proxy>/library/smollm2:135m; returns each
+    layer's digest -> sha256 of the local file before the push."""
+    remote = env.remote()
+    env.models.CopyModel(models_pb2.CopyModelRequest(source=MODEL, destination=remote))
+    manifest = json.loads(
+        (env.models_dir / "manifests" / env.proxy.address / "library/smollm2/135m").read_bytes()
+    )
+    digests = [layer["digest"] for layer in manifest["layers"]] + [manifest["config"]["digest"]]
+    hashes = {d: "sha256:" + hashlib.sha256(env.blob(d).read_bytes()).hexdigest() for d in digests}
+    lines = env.push(remote)
+    assert lines[0].status == "retrieving manifest"
+    assert [x.status for x in lines[-2:]] == ["pushing manifest", "success"]
+    for d in digests:
+        last = [x for x in lines if x.digest == d][-1]
+        assert (
+            last.status == f"pushing {d[7:19]}" and last.completed == last.total == env.blob(d).stat().st_size
+        )
+    return hashes
+
+
+def _model_digest(hashes: dict[str, str], env: Env) -> str:
+    return max(hashes, key=lambda d: env.registry.blob_data(d).stat().st_size)
+
+
+def generate_text(env: Env, model: str) -> str:
+    req = inference_pb2.GenerateRequest(model=model, prompt="Say hi.", stream=False)
+    req.options.num_predict = 8
+    req.options.temperature = 0
+    return "".join(r.response for r in env.inference.Generate(req))
+
+
+def test_push_delete_pull_round_trip(env: Env, published: dict[str, str]):
+    remote = env.remote()
+    model_digest = _model_digest(published, env)
+    size = env.registry.blob_data(model_digest).stat().st_size
+    # The push sent the weights in ceil(size / part) PATCH chunks, each small layer in one.
+    patches = [r for r in env.registry.requests() if r["http.request.method"] == "PATCH"]
+    assert len(patches) == math.ceil(size / PART) + len(published) - 1
+    # The registry holds byte-identical blobs.
+    for d, h in published.items():
+        assert "sha256:" + hashlib.sha256(env.registry.blob_data(d).read_bytes()).hexdigest() == h == d
+
+    env.clear()
+    log_mark = len(env.registry.requests())
+    lines = env.pull(remote)
+    statuses = [x.status for x in lines]
+    assert statuses[0] == "pulling manifest"
+    assert statuses[-3:] == ["verifying sha256 digest", "writing manifest", "success"]
+    assert {x.digest for x in lines if x.status.startswith("pulling ")} - {""} == set(published)
+    for d, h in published.items():
+        assert "sha256:" + hashlib.sha256(env.blob(d).read_bytes()).hexdigest() == h
+    # The weights came in ranged parts.
+    gets = [
+        r
+        for r in env.registry.requests()[log_mark:]
+        if r["http.request.method"] == "GET" and model_digest in r["http.request.uri"]
+    ]
+    assert len(gets) == math.ceil(size / PART)
+    assert all(r["http.response.status"] == "206" for r in gets)
+    assert sum(int(r["http.response.written"]) for r in gets) == size
+    assert not list((env.models_dir / "blobs").glob("*partial*"))
+
+    tags = {m.name for m in env.models.ListModels(models_pb2.ListModelsRequest()).models}
+    assert tags == {f"{env.proxy.address}/library/smollm2:135m"}
+    assert generate_text(env, remote).strip()
+
+    # Pulling again is all cache hits: one completed line per layer, nothing downloaded.
+    before = env.proxy.downstream
+    again = env.pull(remote)
+    layer_lines = [x for x in again if x.status.startswith("pulling ") and x.digest]
+    assert len(layer_lines) == len(published) and all(x.completed == x.total for x in layer_lines)
+    assert env.proxy.downstream - before < 10_000
+
+
+def test_pull_stream_false_answers_only_success(env: Env, published):
+    lines = env.pull(env.remote(), stream=False)
+    assert [x.status for x in lines] == ["success"]
+
+
+def test_unknown_model_fails_without_touching_the_store(env: Env, published):
+    snap = store_snapshot(env.models_dir)
+    stream = env.models.PullModel(models_pb2.PullModelRequest(model=env.remote("nope:latest"), insecure=True))
+    first = next(stream)
+    assert first.status == "pulling manifest"
+    with pytest.raises(grpc.RpcError) as e:
+        next(stream)
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND
+    assert e.value.details() == "pull model manifest: file does not exist"
+    assert store_snapshot(env.models_dir) == snap
+
+
+def test_unreachable_and_insecure_errors(env: Env):
+    with pytest.raises(grpc.RpcError) as e:
+        env.pull("127.0.0.1:9/library/x:latest")
+    assert e.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert e.value.details().startswith(
+        'pull model manifest: Get "http://127.0.0.1:9/v2/library/x/manifests/latest"'
+    )
+    with pytest.raises(grpc.RpcError) as e:
+        list(env.models.PullModel(models_pb2.PullModelRequest(model=f"http://{env.remote()}")))
+    assert (e.value.code(), e.value.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "insecure protocol http")
+    with pytest.raises(grpc.RpcError) as e:
+        env.pull("bad name!")
+    assert (e.value.code(), e.value.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid model name")
+    with pytest.raises(grpc.RpcError) as e:
+        env.push("")
+    assert (e.value.code(), e.value.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "model is required")
+    with pytest.raises(grpc.RpcError) as e:
+        env.push(env.remote("absent:latest"))
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_corrupted_blob_fails_verification_and_leaves_the_store_unchanged(env: Env, published):
+    env.clear()
+    snap = store_snapshot(env.models_dir)
+    model_digest = _model_digest(published, env)
+    data = env.registry.blob_data(model_digest)
+    original = data.read_bytes()
+    corrupted = bytearray(original)
+    corrupted[len(corrupted) // 2] ^= 0xFF
+    data.write_bytes(bytes(corrupted))
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            env.pull(env.remote())
+    finally:
+        data.write_bytes(original)
+    assert e.value.code() == grpc.StatusCode.DATA_LOSS
+    got = "sha256:" + hashlib.sha256(corrupted).hexdigest()
+    assert e.value.details() == (
+        f"digest mismatch, file must be downloaded again: want {model_digest}, got {got}"
+    )
+    # Smaller layers verified fine and may be kept as blobs, but no model, no partial
+    # file, and not the corrupt blob.
+    after = store_snapshot(env.models_dir)
+    assert not [p for p in after if "manifests" in p or "partial" in p or model_digest[7:] in p]
+    assert set(snap) <= set(after)
+
+
+def test_connection_cut_mid_pull_resumes_from_the_bytes_it_has(env: Env, published):
+    env.clear()
+    model_digest = _model_digest(published, env)
+    size = env.registry.blob_data(model_digest).stat().st_size
+    before = env.proxy.downstream
+    env.proxy.cut_after(size * 2 // 5)  # every connection drops at 40%; the parts retry
+    env.pull(env.remote())
+    moved = env.proxy.downstream - before
+    # Restarting from zero would move at least 1.4 x size.
+    assert size <= moved < size * 1.1
+    assert "sha256:" + hashlib.sha256(env.blob(model_digest).read_bytes()).hexdigest() == model_digest
+
+
+def test_registry_stopped_mid_pull_then_pull_again_resumes(env: Env, published):
+    env.clear()
+    model_digest = _model_digest(published, env)
+    size = env.registry.blob_data(model_digest).stat().st_size
+    before = env.proxy.downstream
+    env.proxy.cut_after(size // 2, then=env.registry.stop)
+    with pytest.raises(grpc.RpcError) as e:
+        env.pull(env.remote())
+    assert e.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert e.value.details().startswith("max retries exceeded: ")
+    had = env.proxy.downstream - before
+    # Nothing visible: no manifest, no blob; the partial file and its part states stay.
+    assert not env.blob(model_digest).exists()
+    assert not (env.models_dir / "manifests" / env.proxy.address).exists()
+    partial = env.blob(model_digest).with_name(env.blob(model_digest).name + "-partial")
+    states = [json.loads(p.read_bytes()) for p in partial.parent.glob(partial.name + "-*")]
+    assert len(states) == math.ceil(size / PART)
+    saved = sum(s["Completed"] for s in states)
+    assert 0 < saved <= had
+
+    env.registry.start()
+    before = env.proxy.downstream
+    lines = env.pull(env.remote())
+    moved = env.proxy.downstream - before
+    first = next(x for x in lines if x.digest == model_digest)
+    assert first.completed == saved  # the resumed pull starts from the saved bytes
+    assert moved < size - saved + (1 << 20)
+    assert "sha256:" + hashlib.sha256(env.blob(model_digest).read_bytes()).hexdigest() == model_digest
+    assert not list(partial.parent.glob("*partial*"))
+    assert generate_text(env, env.remote()).strip()
+
+
+def test_two_concurrent_pulls_download_each_blob_once(env: Env, published):
+    env.clear()
+    mark = len(env.registry.requests())
+    results: list = [None, None]
+
+    def run(i: int) -> None:
+        try:
+            results[i] = env.pull(env.remote())
+        except grpc.RpcError as err:
+            results[i] = err
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert not isinstance(r, grpc.RpcError), r
+        assert r[-1].status == "success"
+    blob_gets = [
+        r
+        for r in env.registry.requests()[mark:]
+        if r["http.request.method"] == "GET" and "/blobs/" in r["http.request.uri"]
+    ]
+    for d in published:
+        size = env.registry.blob_data(d).stat().st_size
+        served = sum(int(r["http.response.written"]) for r in blob_gets if d in r["http.request.uri"])
+        assert served == size, d
+
+
+def test_push_mounts_a_layer_the_registry_has_in_another_repository(env: Env, published):
+    """A model created FROM smollm2 keeps `from` on its weights layer; pushing it to
+    another repository mounts the weights instead of uploading them again."""
+    derived = env.remote("derived:latest", namespace="team")
+    env.pull(env.remote())
+    r = list(
+        env.models.CreateModel(
+            models_pb2.CreateModelRequest(model=derived, system="You are terse.", **{"from": env.remote()})
+        )
+    )
+    assert r[-1].status == "success"
+    mark = len(env.registry.requests())
+    lines = env.push(derived)
+    assert lines[-1].status == "success"
+    requests = env.registry.requests()[mark:]
+    mounts = [r for r in requests if r["http.request.method"] == "POST" and "mount=" in r["http.request.uri"]]
+    assert mounts and all(r["http.response.status"] == "201" for r in mounts)
+    model_digest = _model_digest(published, env)
+    assert not [
+        r
+        for r in requests
+        if r["http.request.method"] == "PATCH" and model_digest in r.get("http.request.uri", "")
+    ]
+
+
+# --------------------------------------------------------------------- token auth
+
+
+@pytest.fixture(scope="module")
+def token_env(tmp_path_factory) -> Iterator[tuple[Env, TokenServer]]:
+    root = tmp_path_factory.mktemp("token-registry")
+    tokens = TokenServer(root / "token")
+    try:
+        for env in _env(root, tokens):
+            yield env, tokens
+    finally:
+        tokens.stop()
+
+
+def test_token_auth_push_and_pull(token_env):
+    env, tokens = token_env
+    remote = env.remote()
+    env.models.CopyModel(models_pb2.CopyModelRequest(source=MODEL, destination=remote))
+    assert env.push(remote)[-1].status == "success"
+    env.clear()
+    assert env.pull(remote)[-1].status == "success"
+    assert generate_text(env, remote).strip()
+    # The registry really demanded tokens, and the token server saw our credentials.
+    log = env.registry.log_path.read_text()
+    assert "error authorizing context: authorization token required" in log
+    assert 'msg="authorized request"' in log
+    granted = [r for r in tokens.requests if r["authorization"].startswith("Basic ")]
+    assert granted and {s for r in granted for s in r["query"]["scope"]} >= {
+        "repository:library/smollm2:pull,push",
+        "repository:library/smollm2:pull",
+    }
+
+
+def test_token_auth_refused_without_credentials(token_env):
+    env, _ = token_env
+    # The same registry by another host name has no credentials in the auth file.
+    other = f"localhost:{env.proxy.port}/library/smollm2:135m"
+    with pytest.raises(grpc.RpcError) as e:
+        env.pull(other)
+    assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert e.value.details().startswith("pull model manifest: 401: ")
+    assert "bad credentials" in e.value.details()
+
+
+# --------------------------------------------------------------------- through the shim
+
+
+@pytest.fixture(scope="module")
+def env_shim(env: Env) -> Iterator[str]:
+    proc = start_shim(env.server.address)
+    yield f"http://{proc.address}"
+    proc.stop()
+
+
+def test_official_client_push_and_pull_with_progress(env: Env, published, env_shim):
+    import ollama
+
+    client = ollama.Client(host=env_shim)
+    remote = env.remote("smollm2:copy")
+    client.copy(env.remote(), remote)
+    pushed = list(client.push(remote, insecure=True, stream=True))
+    assert pushed[0].status == "retrieving manifest"
+    assert pushed[-1].status == "success"
+    assert any(p.status.startswith("pushing ") and p.digest and p.total for p in pushed)
+
+    env.clear()
+    progress = list(client.pull(remote, insecure=True, stream=True))
+    assert progress[0].status == "pulling manifest"
+    layers = [p for p in progress if p.status.startswith("pulling ") and p.digest]
+    assert layers and all(p.status == f"pulling {p.digest[7:19]}" for p in layers)
+    assert [p.status for p in progress[-3:]] == ["verifying sha256 digest", "writing manifest", "success"]
+    assert client.pull(remote, insecure=True).status == "success"  # stream=False: the last status
+    assert remote in {m.model for m in client.list().models}
+    with pytest.raises(ollama.ResponseError) as e:
+        client.pull(env.remote("missing:latest"), insecure=True)
+    assert e.value.error == "pull model manifest: file does not exist"
