@@ -245,6 +245,10 @@ class Proxy:
         self._conns: list[socket.socket] = []
         self._cut_at: int | None = None
         self._on_cut: Callable[[], None] | None = None
+        self._hold_at: int | None = None
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self.holding = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -258,7 +262,18 @@ class Proxy:
             self._cut_at = self.downstream + n
             self._on_cut = then
 
+    def hold_after(self, n: int) -> None:
+        """Stop forwarding to clients once n more bytes have gone through, until release()."""
+        with self._lock:
+            self._hold_at = self.downstream + n
+
+    def release(self) -> None:
+        self._hold_at = None
+        self.holding.clear()
+        self._flowing.set()
+
     def close(self) -> None:
+        self.release()
         self._listener.close()
         self._cut_all()
 
@@ -293,7 +308,11 @@ class Proxy:
             while data := src.recv(65536):
                 cut = None
                 if down:
+                    self._flowing.wait()
                     with self._lock:
+                        if self._hold_at is not None and self.downstream + len(data) >= self._hold_at:
+                            self._flowing.clear()
+                            self.holding.set()
                         if self._cut_at is not None and self.downstream + len(data) >= self._cut_at:
                             data = data[: max(0, self._cut_at - self.downstream)]
                             cut, self._cut_at = self._on_cut or (lambda: None), None

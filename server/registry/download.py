@@ -201,7 +201,7 @@ class BlobDownload:
             skip = start if resp.status_code == 200 else 0  # the registry ignored Range
             saved = time.monotonic()
             try:
-                async for chunk in resp.aiter_bytes(READ_CHUNK):
+                async for chunk in resp.aiter_bytes():
                     if skip:
                         cut = min(skip, len(chunk))
                         chunk, skip = chunk[cut:], skip - cut

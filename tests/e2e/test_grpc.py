@@ -80,12 +80,11 @@ def test_invalid_name_and_raw_mode_conflicts_are_invalid_argument(channel):
     assert err.value.details() == "raw mode does not support template, system, or context"
 
 
-def test_unimplemented_rpcs_say_so(channel):
-    stub = models_pb2_grpc.ModelServiceStub(channel)
+def test_unimplemented_features_say_so(channel):
     with pytest.raises(grpc.RpcError) as err:
-        list(stub.PullModel(models_pb2.PullModelRequest(model="x"), timeout=10))
+        generate(channel, model=MODEL, prompt="hi", logprobs=True)
     assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "PullModel is not implemented yet" in err.value.details()
+    assert "logprobs are not implemented yet" in err.value.details()
 
 
 def test_version(channel):

@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -267,6 +268,45 @@ def test_registry_stopped_mid_pull_then_pull_again_resumes(env: Env, published):
     assert "sha256:" + hashlib.sha256(env.blob(model_digest).read_bytes()).hexdigest() == model_digest
     assert not list(partial.parent.glob("*partial*"))
     assert generate_text(env, env.remote()).strip()
+
+
+def test_cancelled_pull_resumes_from_its_partial_files(env: Env, published):
+    env.clear()
+    model_digest = _model_digest(published, env)
+    size = env.registry.blob_data(model_digest).stat().st_size
+    partial = env.blob(model_digest).with_name(env.blob(model_digest).name + "-partial")
+    before = env.proxy.downstream
+    env.proxy.hold_after(size // 3)
+    call = env.models.PullModel(models_pb2.PullModelRequest(model=env.remote(), insecure=True))
+
+    def saved() -> int:
+        try:
+            return sum(
+                json.loads(p.read_bytes())["Completed"] for p in partial.parent.glob(partial.name + "-*")
+            )
+        except (OSError, ValueError):
+            return 0
+
+    try:
+        assert env.proxy.holding.wait(30)
+        time.sleep(1)  # let the server drain what is already in its socket buffers
+        call.cancel()
+        had = env.proxy.downstream - before
+        # The download stops with its last waiter and saves what it received (all
+        # but the HTTP headers the proxy also counted).
+        deadline = time.monotonic() + 10
+        while saved() < had - (64 << 10) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        env.proxy.release()
+    kept = saved()
+    assert had - (64 << 10) <= kept < size
+    assert not env.blob(model_digest).exists()
+    before = env.proxy.downstream
+    lines = env.pull(env.remote())
+    assert next(x for x in lines if x.digest == model_digest).completed == kept
+    assert env.proxy.downstream - before < size - kept + (1 << 20)
+    assert "sha256:" + hashlib.sha256(env.blob(model_digest).read_bytes()).hexdigest() == model_digest
 
 
 def test_two_concurrent_pulls_download_each_blob_once(env: Env, published):

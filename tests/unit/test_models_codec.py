@@ -120,3 +120,35 @@ def test_create_request_and_progress():
     )
     assert codec.progress_from_pb(progress) == {"status": "pulling abc", "digest": "sha256:abc", "total": 10}
     assert codec.progress_from_pb(models_pb2.CreateModelResponse(status="success")) == {"status": "success"}
+
+
+def test_pull_and_push_requests_and_progress():
+    # Reference §1.13: `model` (legacy `name`), `insecure`, `stream`; username and
+    # password are accepted and ignored.
+    pb = codec.pull_request_to_pb({"name": "llama3.2", "insecure": True, "username": "u", "password": "p"})
+    assert (pb.model, pb.insecure, pb.HasField("stream")) == ("llama3.2", True, False)
+    pb = codec.pull_request_to_pb({"model": "m", "name": "legacy", "stream": False})
+    assert (pb.model, pb.insecure, pb.HasField("stream"), pb.stream) == ("m", False, True, False)
+    pb = codec.push_request_to_pb({"model": "host:5000/ns/m:tag", "insecure": True})
+    assert (pb.model, pb.insecure) == ("host:5000/ns/m:tag", True)
+    assert codec.push_request_to_pb({}).model == ""
+    with pytest.raises(ShimError) as e:
+        codec.pull_request_to_pb({"model": "m", "insecure": "yes"})
+    assert e.value.status == 400
+    assert e.value.message == (
+        "json: cannot unmarshal string into Go struct field PullRequest.insecure of type bool"
+    )
+    with pytest.raises(ShimError) as e:
+        codec.push_request_to_pb({"model": 3})
+    assert (
+        e.value.message
+        == "json: cannot unmarshal number into Go struct field PushRequest.model of type string"
+    )
+    line = models_pb2.PullModelResponse(
+        status="pulling b179c9523d0e", digest="sha256:b1", total=98, completed=40
+    )
+    assert gojson.dumps(codec.progress_from_pb(line)) == (
+        '{"status":"pulling b179c9523d0e","digest":"sha256:b1","total":98,"completed":40}'
+    )
+    line = models_pb2.PushModelResponse(status="pushing manifest")
+    assert gojson.dumps(codec.progress_from_pb(line)) == '{"status":"pushing manifest"}'
