@@ -37,10 +37,17 @@ def free_port() -> int:
 class Registry:
     """`docker-registry serve` on 127.0.0.1:<free port>, storage in `root`."""
 
-    def __init__(self, root: Path, token_server: TokenServer | None = None, port: int = 0):
+    def __init__(
+        self,
+        root: Path,
+        token_server: TokenServer | None = None,
+        port: int = 0,
+        basic: tuple[str, str] | None = None,
+    ):
         self.root = root
         self.port = port or free_port()
         self.token_server = token_server
+        self.basic = basic
         self.log_path = root / "registry.log"
         self.proc: subprocess.Popen | None = None
 
@@ -70,6 +77,19 @@ http:
     service: {SERVICE}
     issuer: {ISSUER}
     rootcertbundle: {self.token_server.cert_path}
+"""
+        if self.basic is not None:
+            import bcrypt
+
+            user, password = self.basic
+            htpasswd = self.root / "htpasswd"
+            htpasswd.write_text(
+                f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()}\n"
+            )
+            cfg += f"""auth:
+  htpasswd:
+    realm: tokenwire-basic-realm
+    path: {htpasswd}
 """
         return cfg
 
