@@ -152,26 +152,22 @@ _TRANSFER_FIELDS = {
 }
 
 
-def pull_request_to_pb(body: dict[str, Any]) -> models_pb2.PullModelRequest:
-    """Ollama's PullRequest (`name` is the legacy key; username/password are ignored)."""
-    common.check_types(body, "PullRequest", _TRANSFER_FIELDS)
-    pb = models_pb2.PullModelRequest(
-        model=body.get("model") or body.get("name") or "", insecure=bool(body.get("insecure"))
-    )
+def _transfer_request(body: dict[str, Any], struct: str, message: Any) -> Any:
+    common.check_types(body, struct, _TRANSFER_FIELDS)
+    pb = message(model=body.get("model") or body.get("name") or "", insecure=bool(body.get("insecure")))
     if body.get("stream") is not None:
         pb.stream = body["stream"]
     return pb
+
+
+def pull_request_to_pb(body: dict[str, Any]) -> models_pb2.PullModelRequest:
+    """Ollama's PullRequest (`name` is the legacy key; username/password are ignored)."""
+    return _transfer_request(body, "PullRequest", models_pb2.PullModelRequest)
 
 
 def push_request_to_pb(body: dict[str, Any]) -> models_pb2.PushModelRequest:
     """Ollama's PushRequest: the same fields as a pull."""
-    common.check_types(body, "PushRequest", _TRANSFER_FIELDS)
-    pb = models_pb2.PushModelRequest(
-        model=body.get("model") or body.get("name") or "", insecure=bool(body.get("insecure"))
-    )
-    if body.get("stream") is not None:
-        pb.stream = body["stream"]
-    return pb
+    return _transfer_request(body, "PushRequest", models_pb2.PushModelRequest)
 
 
 def progress_from_pb(pb: Any) -> dict[str, Any]:
