@@ -29,6 +29,15 @@ def http_status(code: grpc.StatusCode) -> int:
     return HTTP_STATUS.get(code, 500)
 
 
+def message(err: grpc.aio.AioRpcError) -> str:
+    """The error text a client sees: the server's own words, except for statuses that
+    gRPC itself raises, whose details vary with where the call was cut
+    ("Stream removed (Deadline Exceeded)")."""
+    if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return "Deadline Exceeded"
+    return err.details() or err.code().name.lower()
+
+
 class ShimError(Exception):
     """An error the shim itself detects (bad JSON, wrong field types) with its HTTP status."""
 

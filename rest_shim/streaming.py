@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from rest_shim.errors import http_status
+from rest_shim.errors import message as error_message
 from tokenwire_common import gojson
 
 NDJSON = "application/x-ndjson"
@@ -32,7 +33,7 @@ def error_response(status: int, message: str) -> Response:
 
 
 def rpc_error_response(err: grpc.aio.AioRpcError) -> Response:
-    return error_response(http_status(err.code()), err.details() or err.code().name.lower())
+    return error_response(http_status(err.code()), error_message(err))
 
 
 async def _until_disconnect(request: Request) -> None:
@@ -130,7 +131,7 @@ async def ndjson(call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]) -
         call,
         lambda msg: (_ndjson_line(encode(msg)),),
         media_type=NDJSON,
-        error_frame=lambda err: _ndjson_line({"error": err.details()}),
+        error_frame=lambda err: _ndjson_line({"error": error_message(err)}),
     )
 
 

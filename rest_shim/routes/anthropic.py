@@ -10,6 +10,7 @@ from rest_shim import streaming
 from rest_shim.body import read_json
 from rest_shim.codec import anthropic
 from rest_shim.errors import http_status
+from rest_shim.errors import message as error_message
 from tokenwire_common import gojson
 
 router = APIRouter()
@@ -20,7 +21,7 @@ def anthropic_error(status: int, message: str) -> Response:
 
 
 def _rpc_error(err: grpc.aio.AioRpcError) -> Response:
-    return anthropic_error(http_status(err.code()), err.details() or err.code().name.lower())
+    return anthropic_error(http_status(err.code()), error_message(err))
 
 
 def _event(name: str, data: dict) -> bytes:
@@ -41,6 +42,6 @@ async def messages(request: Request) -> Response:
         media_type="text/event-stream",
         error_response=_rpc_error,
         error_frame=lambda err: _event(
-            "error", anthropic.error_body(http_status(err.code()), err.details() or "")
+            "error", anthropic.error_body(http_status(err.code()), error_message(err))
         ),
     )

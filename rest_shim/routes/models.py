@@ -31,29 +31,40 @@ def _stub(request: Request):
     return request.app.state.stubs.models
 
 
+def _deadline(request: Request, route: str) -> float | None:
+    """TOKENWIRE_DEADLINE_<ROUTE> (e.g. TOKENWIRE_DEADLINE_PULL=3600), none by default."""
+    return request.app.state.settings.deadline(route)
+
+
 @router.api_route("/api/tags", methods=["GET", "HEAD"])
 async def tags(request: Request) -> Response:
     return await streaming.unary(
-        request, _stub(request).ListModels(models_pb2.ListModelsRequest()), list_models_response_from_pb
+        request,
+        _stub(request).ListModels(models_pb2.ListModelsRequest(), timeout=_deadline(request, "tags")),
+        list_models_response_from_pb,
     )
 
 
 @router.get("/api/ps")
 async def ps(request: Request) -> Response:
-    call = _stub(request).ListRunningModels(models_pb2.ListRunningModelsRequest())
+    call = _stub(request).ListRunningModels(
+        models_pb2.ListRunningModelsRequest(), timeout=_deadline(request, "ps")
+    )
     return await streaming.unary(request, call, list_running_response_from_pb)
 
 
 @router.post("/api/show")
 async def show(request: Request) -> Response:
     pb = show_request_to_pb(await read_json(request, "ShowRequest"))
-    return await streaming.unary(request, _stub(request).ShowModel(pb), show_response_from_pb)
+    return await streaming.unary(
+        request, _stub(request).ShowModel(pb, timeout=_deadline(request, "show")), show_response_from_pb
+    )
 
 
 @router.post("/api/create")
 async def create(request: Request) -> Response:
     pb = create_request_to_pb(await read_json(request, "CreateRequest"))
-    return await _progress(request, pb, _stub(request).CreateModel(pb))
+    return await _progress(request, pb, _stub(request).CreateModel(pb, timeout=_deadline(request, "create")))
 
 
 async def _progress(request: Request, pb, call) -> Response:
@@ -66,13 +77,13 @@ async def _progress(request: Request, pb, call) -> Response:
 @router.post("/api/pull")
 async def pull(request: Request) -> Response:
     pb = pull_request_to_pb(await read_json(request, "PullRequest"))
-    return await _progress(request, pb, _stub(request).PullModel(pb))
+    return await _progress(request, pb, _stub(request).PullModel(pb, timeout=_deadline(request, "pull")))
 
 
 @router.post("/api/push")
 async def push(request: Request) -> Response:
     pb = push_request_to_pb(await read_json(request, "PushRequest"))
-    return await _progress(request, pb, _stub(request).PushModel(pb))
+    return await _progress(request, pb, _stub(request).PushModel(pb, timeout=_deadline(request, "push")))
 
 
 def _empty(_: object) -> None:
@@ -86,7 +97,9 @@ async def copy(request: Request) -> Response:
     pb = models_pb2.CopyModelRequest(
         source=body.get("source") or "", destination=body.get("destination") or ""
     )
-    return await streaming.unary(request, _stub(request).CopyModel(pb), _empty)
+    return await streaming.unary(
+        request, _stub(request).CopyModel(pb, timeout=_deadline(request, "copy")), _empty
+    )
 
 
 @router.delete("/api/delete")
@@ -94,7 +107,9 @@ async def delete(request: Request) -> Response:
     body = await read_json(request, "DeleteRequest")
     common.check_types(body, "DeleteRequest", {"model": "string", "name": "string"})
     pb = models_pb2.DeleteModelRequest(model=body.get("model") or body.get("name") or "")
-    return await streaming.unary(request, _stub(request).DeleteModel(pb), _empty)
+    return await streaming.unary(
+        request, _stub(request).DeleteModel(pb, timeout=_deadline(request, "delete")), _empty
+    )
 
 
 @router.head("/api/blobs/{digest}")

@@ -19,6 +19,7 @@ from rest_shim import streaming
 from rest_shim.body import read_json
 from rest_shim.codec import openai as oai
 from rest_shim.errors import http_status
+from rest_shim.errors import message as error_message
 from tokenwire.v1 import models_pb2
 from tokenwire_common import gojson
 
@@ -31,7 +32,7 @@ def openai_error(status: int, message: str) -> Response:
 
 
 def _rpc_error(err: grpc.aio.AioRpcError) -> Response:
-    return openai_error(http_status(err.code()), err.details() or err.code().name.lower())
+    return openai_error(http_status(err.code()), error_message(err))
 
 
 def _event(obj: Any) -> bytes:
@@ -44,7 +45,7 @@ async def _sse(call: Any, convert: Callable[[Any], list[dict]]) -> Response:
         lambda msg: [_event(obj) for obj in convert(msg)],
         media_type=SSE,
         error_response=_rpc_error,
-        error_frame=lambda err: _event(oai.error_body(http_status(err.code()), err.details())),
+        error_frame=lambda err: _event(oai.error_body(http_status(err.code()), error_message(err))),
         end=b"data: [DONE]\n\n",
     )
 

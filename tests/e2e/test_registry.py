@@ -474,3 +474,28 @@ def test_official_client_push_and_pull_with_progress(env: Env, published, env_sh
     with pytest.raises(ollama.ResponseError) as e:
         client.pull(env.remote("missing:latest"), insecure=True)
     assert e.value.error == "pull model manifest: file does not exist"
+
+
+def test_pull_deadline_from_the_shims_configuration_stops_the_download(env: Env, published):
+    import httpx
+
+    env.clear()
+    snap = store_snapshot(env.models_dir)
+    model_digest = _model_digest(published, env)
+    size = env.registry.blob_data(model_digest).stat().st_size
+    shim = start_shim(env.server.address, TOKENWIRE_DEADLINE_PULL="2")
+    env.proxy.hold_after(size // 4)
+    try:
+        r = httpx.post(
+            f"http://{shim.address}/api/pull",
+            json={"model": env.remote(), "insecure": True, "stream": False},
+            timeout=60,
+        )
+        assert (r.status_code, r.json()) == (504, {"error": "Deadline Exceeded"})
+    finally:
+        env.proxy.release()
+        shim.stop()
+    # Nothing but partial files was added, and the next pull resumes from them.
+    added = set(store_snapshot(env.models_dir)) - set(snap)
+    assert added and all("-partial" in p for p in added)
+    assert env.pull(env.remote())[-1].status == "success"

@@ -157,3 +157,23 @@ def test_client_disconnect_cancels_the_generation(tmp_path):
     finally:
         shim.stop()
         server.stop()
+
+
+def test_per_route_deadline_from_configuration(server):
+    """TOKENWIRE_DEADLINE_GENERATE bounds /api/generate: streamed, the deadline ends the
+    200 stream with an error line; not streamed, it is a 504. Other routes are unbounded."""
+    shim = start_shim(server.address, TOKENWIRE_DEADLINE_GENERATE="1.5")
+    body = {"model": MODEL, "prompt": "Tell me a long story.", "options": {**GREEDY, "num_predict": 100_000}}
+    try:
+        with httpx.Client(base_url=f"http://{shim.address}", timeout=60) as c:
+            r = c.post("/api/generate", json=body)
+            assert r.status_code == 200
+            lines = [json.loads(x) for x in r.text.splitlines()]
+            assert lines[-1] == {"error": "Deadline Exceeded"}
+            assert len(lines) > 2 and all("response" in x for x in lines[:-1])
+            r = c.post("/api/generate", json={**body, "stream": False})
+            assert (r.status_code, r.json()) == (504, {"error": "Deadline Exceeded"})
+            r = c.post("/api/chat", json={"model": MODEL, "messages": [], "stream": False})
+            assert r.status_code == 200
+    finally:
+        shim.stop()
