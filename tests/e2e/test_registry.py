@@ -499,3 +499,28 @@ def test_pull_deadline_from_the_shims_configuration_stops_the_download(env: Env,
     added = set(store_snapshot(env.models_dir)) - set(snap)
     assert added and all("-partial" in p for p in added)
     assert env.pull(env.remote())[-1].status == "success"
+
+
+def test_pull_and_push_routes_answer_ollamas_errors(env_shim):
+    import httpx
+
+    with httpx.Client(base_url=env_shim, timeout=30) as c:
+        assert (c.post("/api/pull").status_code, c.post("/api/pull").json()) == (
+            400,
+            {"error": "missing request body"},
+        )
+        r = c.post("/api/pull", json={"model": ""})
+        assert (r.status_code, r.json()) == (400, {"error": "invalid model name"})
+        r = c.post("/api/push", json={"model": ""})
+        assert (r.status_code, r.json()) == (400, {"error": "model is required"})
+        r = c.post("/api/pull", json={"model": "x", "insecure": 1})
+        assert r.status_code == 400 and "PullRequest.insecure of type bool" in r.json()["error"]
+        assert c.get("/api/pull").status_code == 405
+        assert c.get("/api/push").status_code == 405
+        # Past the first line, an error is the stream's last line in a 200 response.
+        r = c.post("/api/pull", json={"model": "127.0.0.1:9/library/x", "insecure": True})
+        lines = [json.loads(x) for x in r.text.splitlines()]
+        assert r.status_code == 200 and lines[0] == {"status": "pulling manifest"}
+        assert lines[-1]["error"].startswith(
+            'pull model manifest: Get "http://127.0.0.1:9/v2/library/x/manifests/latest"'
+        )
