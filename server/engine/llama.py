@@ -70,7 +70,10 @@ def _sampler_chain(vocab, vocab_n: int, p: SamplingParams, num_ctx: int):
     last_n = num_ctx if p.repeat_last_n < 0 else p.repeat_last_n
     if last_n and (p.repeat_penalty != 1.0 or p.presence_penalty or p.frequency_penalty):
         add(
-            lc.llama_sampler_init_penalties(last_n, p.repeat_penalty, p.frequency_penalty, p.presence_penalty)
+            # llama-cpp-python 0.3.36's llama.h still takes n_vocab first.
+            lc.llama_sampler_init_penalties(
+                vocab_n, last_n, p.repeat_penalty, p.frequency_penalty, p.presence_penalty
+            )
         )
     seed = lc.LLAMA_DEFAULT_SEED if p.seed < 0 else p.seed & 0xFFFFFFFF
     if p.temperature <= 0:

@@ -53,6 +53,25 @@ def test_same_greedy_request_twice_gives_the_same_output(channel):
     assert first == second and first
 
 
+def test_repetition_penalties_are_applied(channel):
+    """repeat_penalty / frequency_penalty / presence_penalty build llama.cpp's penalties
+    sampler (Modelfiles often set repeat_penalty 1.1); a strong penalty must make a
+    greedy echo of one word repeat it less."""
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    prompt = "Write the word hello fifty times, separated by spaces."
+    plain, _, _ = run(stub, model=MODEL, prompt=prompt, options=greedy(num_predict=48))
+    penalised, final, _ = run(
+        stub,
+        model=MODEL,
+        prompt=prompt,
+        options=greedy(
+            num_predict=48, repeat_penalty=1.8, repeat_last_n=64, frequency_penalty=1.0, presence_penalty=1.0
+        ),
+    )
+    assert final.done and final.eval_count > 0
+    assert penalised.lower().count("hello") < plain.lower().count("hello")
+
+
 def test_num_predict_16_gives_eval_count_16_and_length(channel):
     stub = inference_pb2_grpc.InferenceServiceStub(channel)
     _, final, _ = run(stub, model=MODEL, prompt="Count to one hundred.", options=greedy(num_predict=16))
