@@ -72,6 +72,27 @@ def test_repetition_penalties_are_applied(channel):
     assert penalised.lower().count("hello") < plain.lower().count("hello")
 
 
+def test_every_sampler_configuration_decodes(channel):
+    """Each branch of the sampler chain builds and samples (a wrong llama.cpp signature
+    would fail here rather than in a user's request)."""
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    configs = [
+        dict(temperature=0.7, top_k=20, top_p=0.8, min_p=0.05, typical_p=0.9, seed=3),
+        dict(temperature=0.7, mirostat=1, mirostat_tau=4.0, mirostat_eta=0.2, seed=3),
+        dict(temperature=0.7, mirostat=2, mirostat_tau=4.0, mirostat_eta=0.2, seed=3),
+        dict(temperature=0.9, repeat_penalty=1.1, repeat_last_n=-1, seed=3),
+    ]
+    for options in configs:
+        text, final, _ = run(
+            stub, model=MODEL, prompt=PROMPT, options=types_pb2.Options(num_predict=8, **options)
+        )
+        assert final.done and final.eval_count == 8 and text, options
+        again, _, _ = run(
+            stub, model=MODEL, prompt=PROMPT, options=types_pb2.Options(num_predict=8, **options)
+        )
+        assert again == text, options  # same seed, same output
+
+
 def test_num_predict_16_gives_eval_count_16_and_length(channel):
     stub = inference_pb2_grpc.InferenceServiceStub(channel)
     _, final, _ = run(stub, model=MODEL, prompt="Count to one hundred.", options=greedy(num_predict=16))
