@@ -43,11 +43,13 @@ class Registry:
         token_server: TokenServer | None = None,
         port: int = 0,
         basic: tuple[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
     ):
         self.root = root
         self.port = port or free_port()
         self.token_server = token_server
         self.basic = basic
+        self.tls = tls  # (certificate, key) PEM files: serve HTTPS
         self.log_path = root / "registry.log"
         self.proc: subprocess.Popen | None = None
 
@@ -69,6 +71,11 @@ storage:
 http:
   addr: {self.address}
   secret: tokenwire-test-secret
+"""
+        if self.tls is not None:
+            cfg += f"""  tls:
+    certificate: {self.tls[0]}
+    key: {self.tls[1]}
 """
         if self.token_server is not None:
             cfg += f"""auth:
@@ -147,6 +154,67 @@ def _split_logfmt(line: str) -> list[str]:
             cur += ch
     parts.append(cur)
     return parts
+
+
+def make_tls(root: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate for 127.0.0.1 and localhost signed by it:
+    (ca.pem, cert.pem, key.pem). Clients trust the CA through SSL_CERT_FILE."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tokenwire test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    paths = root / "ca.pem", root / "cert.pem", root / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return paths
 
 
 # --------------------------------------------------------------------- token server

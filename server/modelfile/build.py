@@ -113,8 +113,7 @@ def _validate(store: ModelStore, spec: CreateSpec) -> _Plan:
             raise InvalidArgument("invalid model name") from None
         existing = store.find_existing(base_name)
         if existing is None:
-            # Ollama would pull a missing base from its registry; with none reachable
-            # this is the error its pull gives for a model that exists nowhere.
+            # CreateModel pulls a missing base first; reaching here means it vanished.
             raise NotFound("pull model manifest: file does not exist")
         plan.base = store.load(existing)
     for fname, digest in sorted(spec.files.items()):

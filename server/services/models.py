@@ -247,9 +247,25 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
 
     async def CreateModel(self, request, context) -> AsyncIterator[models_pb2.CreateModelResponse]:
         spec = _spec_from_pb(request)
-        progress = _iterate_in_thread(build.create(self._store, spec, self._quantizer))
+        progress = self._create(spec)
         async for msg in _progress(progress, models_pb2.CreateModelResponse, request):
             yield msg
+
+    async def _create(self, spec: build.CreateSpec) -> AsyncIterator[build.Progress]:
+        # A `from` that names a model the store does not have is pulled first, with its
+        # progress lines (success included) in the create stream, as Ollama's
+        # parseFromModel does; like Ollama's, that pull is over HTTPS.
+        if spec.from_ and await asyncio.to_thread(self._missing, spec.from_):
+            async for p in operations.pull(self._registry, self._store, spec.from_, insecure=False):
+                yield p
+        async for p in _iterate_in_thread(build.create(self._store, spec, self._quantizer)):
+            yield p
+
+    def _missing(self, text: str) -> bool:
+        try:
+            return self._store.find_existing(parse_name(text)) is None
+        except InvalidName:
+            return False  # build.create answers "invalid model name"
 
     def _copy(self, request: models_pb2.CopyModelRequest) -> None:
         try:

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import MODEL, store_snapshot
 from tests.procs import Proc, start_server, start_shim
-from tests.registry import Proxy, Registry, TokenServer
+from tests.registry import Proxy, Registry, TokenServer, make_tls
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, models_pb2, models_pb2_grpc
 
 PART = 16 << 20
@@ -60,12 +60,20 @@ class Env:
 
 
 def _env(
-    root: Path, token_server: TokenServer | None = None, basic: tuple[str, str] | None = None
+    root: Path,
+    token_server: TokenServer | None = None,
+    basic: tuple[str, str] | None = None,
+    tls: bool = False,
 ) -> Iterator[Env]:
-    registry = Registry(root / "registry", token_server, basic=basic).start()
+    extra = {}
+    certs = None
+    if tls:
+        ca, cert, key = make_tls(root / "tls")
+        certs = (cert, key)
+        extra["SSL_CERT_FILE"] = str(ca)  # the server trusts the test CA, as a company would its own
+    registry = Registry(root / "registry", token_server, basic=basic, tls=certs).start()
     proxy = Proxy(registry.address)
     models_dir = root / "models"
-    extra = {}
     creds = basic or (token_server and (token_server.username, token_server.password))
     if creds:
         # Credentials for the proxy's address, which is the host in the model names.
@@ -440,6 +448,41 @@ def test_basic_auth_push_and_pull(basic_env):
 
 def test_basic_auth_refused_without_credentials(basic_env):
     _refused(basic_env, "pull model manifest: unauthorized: access denied")
+
+
+# --------------------------------------------------------------------- HTTPS
+
+
+@pytest.fixture(scope="module")
+def tls_env(tmp_path_factory) -> Iterator[Env]:
+    yield from _env(tmp_path_factory.mktemp("tls-registry"), tls=True)
+
+
+def test_https_registry_without_insecure_and_create_pulls_a_missing_base(tls_env):
+    """A registry with a certificate the server trusts (SSL_CERT_FILE) needs no
+    `insecure`; `create` from a model the store lacks pulls it first, as Ollama does."""
+    env = tls_env
+    remote = env.remote()
+    env.models.CopyModel(models_pb2.CopyModelRequest(source=MODEL, destination=remote))
+    lines = list(env.models.PushModel(models_pb2.PushModelRequest(model=remote)))
+    assert lines[-1].status == "success"
+    env.clear()
+    lines = list(
+        env.models.CreateModel(
+            models_pb2.CreateModelRequest(model="terse", system="Answer in one word.", **{"from": remote})
+        )
+    )
+    statuses = [x.status for x in lines]
+    assert statuses[0] == "pulling manifest"
+    assert statuses.index("verifying sha256 digest") < statuses.index("success") < len(statuses) - 1
+    assert statuses[-1] == "success"
+    names = {m.name for m in env.models.ListModels(models_pb2.ListModelsRequest()).models}
+    assert names == {"terse:latest", f"{env.proxy.address}/library/smollm2:135m"}
+    assert generate_text(env, "terse").strip()
+    # Plain HTTP to a TLS registry fails as a transport error, not silently.
+    with pytest.raises(grpc.RpcError) as e:
+        env.pull(remote)  # insecure=True: http:// against an HTTPS port
+    assert e.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
 
 
 # --------------------------------------------------------------------- through the shim
