@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import platform
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -99,8 +100,21 @@ class RegistryUnreachable(Unavailable):
 
     def __init__(self, method: str, url: str, err: BaseException):
         self.stalled = isinstance(err, httpx.ReadTimeout)
-        reason = str(err) or type(err).__name__
-        super().__init__(f'{method.capitalize()} "{url}": {reason}')
+        super().__init__(f'{method.capitalize()} "{url}": {_reason(url, err)}')
+
+
+def _reason(url: str, err: BaseException) -> str:
+    """The root cause in Go's words where it has some ("dial tcp 127.0.0.1:9: connect:
+    connection refused", "dial tcp: lookup host: no such host"), else httpx's text."""
+    host = urlsplit(url).netloc
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return f"dial tcp: lookup {urlsplit(url).hostname}: no such host"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"dial tcp {host}: connect: connection refused"
+        cause = cause.__cause__ or cause.__context__
+    return str(err) or type(err).__name__
 
 
 class RegistryClient:
