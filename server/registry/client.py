@@ -123,6 +123,8 @@ class RegistryClient:
         self._http: httpx.AsyncClient | None = None
         # Blob downloads in flight, by digest (server/registry/download.py).
         self.downloads: dict[str, Any] = {}
+        # Blob uploads in flight, by (registry, repository, digest).
+        self.uploads: dict[tuple[str, str, str], Any] = {}
         # How many pulls in flight need each new blob (see operations.pull).
         self._pins: Counter[str] = Counter()
 

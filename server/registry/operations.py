@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 
 from server.errors import InvalidArgument, NotFound
 from server.modelfile.build import STORE_LOCK, Progress
-from server.registry.client import RegistryClient
+from server.registry.client import RegistryClient, Repository
 from server.registry.download import PROGRESS_EVERY_S, joined
 from server.registry.upload import BlobUpload
 from server.store import manifest as mf
@@ -143,18 +143,40 @@ async def push(
     if manifest.config.digest:
         layers.append(manifest.config)
     for layer in layers:
-        path = store.blobs.path(layer.digest)
-        upload = BlobUpload(repo, path, layer.digest, layer.size, layer.from_)
-        task = asyncio.ensure_future(upload.run())
         status = _status("pushing", layer.digest)
-        try:
-            while not task.done():
+        async with _upload(client, store, repo, layer) as upload:
+            while not upload.task.done():
                 yield Progress(status, layer.digest, upload.total, upload.completed)
-                await asyncio.wait({task}, timeout=PROGRESS_EVERY_S)
-            task.result()
-        finally:
-            task.cancel()
+                await asyncio.wait({upload.task}, timeout=PROGRESS_EVERY_S)
+            await asyncio.shield(upload.task)  # raises the upload's error
         yield Progress(status, layer.digest, upload.total, upload.total)
     yield Progress("pushing manifest")
     await repo.put_manifest(raw)
     yield Progress("success")
+
+
+@contextlib.asynccontextmanager
+async def _upload(client: RegistryClient, store: ModelStore, repo: Repository, layer: mf.Layer):
+    """Start the layer's upload to this repository or join the one in flight (two
+    pushes of one model send each blob once); the last to leave cancels it."""
+    key = (repo.base, repo.path, layer.digest)
+    upload = client.uploads.get(key)
+    if upload is None:
+        upload = BlobUpload(repo, store.blobs.path(layer.digest), layer.digest, layer.size, layer.from_)
+        upload.task = asyncio.ensure_future(upload.run())
+        client.uploads[key] = upload
+        upload.task.add_done_callback(lambda _t, u=upload: _forget_upload(client, key, u))
+    upload.refs += 1
+    try:
+        yield upload
+    finally:
+        upload.refs -= 1
+        if upload.refs == 0 and not upload.task.done():
+            upload.task.cancel()
+
+
+def _forget_upload(client: RegistryClient, key: tuple[str, str, str], upload: BlobUpload) -> None:
+    if client.uploads.get(key) is upload:
+        del client.uploads[key]
+    if not upload.task.cancelled():
+        upload.task.exception()  # retrieved, so asyncio does not log it as unhandled

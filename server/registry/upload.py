@@ -42,6 +42,8 @@ class BlobUpload:
         self.total = size
         self.from_repo = _repo_of(from_)
         self.completed = 0
+        self.task: asyncio.Task | None = None  # set by whoever starts it
+        self.refs = 0
 
     async def run(self) -> None:
         if await self.repo.blob_size(self.digest) is not None:

@@ -349,6 +349,32 @@ def test_two_concurrent_pulls_download_each_blob_once(env: Env, published):
         assert served == size, d
 
 
+def test_two_concurrent_pushes_upload_each_blob_once(env: Env, published):
+    env.pull(env.remote())
+    twice = env.remote("twice:latest", namespace="team")
+    env.models.CopyModel(models_pb2.CopyModelRequest(source=env.remote(), destination=twice))
+    mark = len(env.registry.requests())
+    results: list = [None, None]
+
+    def run(i: int) -> None:
+        try:
+            results[i] = env.push(twice)
+        except grpc.RpcError as err:
+            results[i] = err
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert not isinstance(r, grpc.RpcError), r
+        assert r[-1].status == "success"
+    size = env.registry.blob_data(_model_digest(published, env)).stat().st_size
+    patches = [r for r in env.registry.requests()[mark:] if r["http.request.method"] == "PATCH"]
+    assert len(patches) == math.ceil(size / PART) + len(published) - 1
+
+
 def test_push_mounts_a_layer_the_registry_has_in_another_repository(env: Env, published):
     """A model created FROM smollm2 keeps `from` on its weights layer; pushing it to
     another repository mounts the weights instead of uploading them again."""
