@@ -13,7 +13,7 @@ import contextlib
 import platform
 import socket
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,6 +115,32 @@ def _reason(url: str, err: BaseException) -> str:
             return f"dial tcp {host}: connect: connection refused"
         cause = cause.__cause__ or cause.__context__
     return str(err) or type(err).__name__
+
+
+@contextlib.asynccontextmanager
+async def shared(inflight: dict, key: Any, start: Callable[[], Any]) -> AsyncIterator[Any]:
+    """Join the transfer in flight under `key`, or `start()` one (an object with a
+    running `task` and a `refs` count). The last one to leave cancels it; a finished
+    transfer is forgotten, so the next caller starts afresh."""
+    item = inflight.get(key)
+    if item is None:
+        item = start()
+        inflight[key] = item
+        item.task.add_done_callback(lambda _t: _forget(inflight, key, item))
+    item.refs += 1
+    try:
+        yield item
+    finally:
+        item.refs -= 1
+        if item.refs == 0 and not item.task.done():
+            item.task.cancel()
+
+
+def _forget(inflight: dict, key: Any, item: Any) -> None:
+    if inflight.get(key) is item:
+        del inflight[key]
+    if not item.task.cancelled():
+        item.task.exception()  # retrieved, so asyncio does not log it as unhandled
 
 
 class RegistryClient:

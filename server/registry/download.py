@@ -20,7 +20,6 @@ kept for a resume) only when the last waiter leaves.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -42,6 +41,7 @@ from server.registry.client import (
     part_size,
     raise_for_status,
     retryable,
+    shared,
 )
 from server.store.blobs import BlobStore, fsync_dir
 
@@ -266,28 +266,13 @@ class BlobDownload:
         await asyncio.shield(self.task)
 
 
-@contextlib.asynccontextmanager
-async def joined(client: RegistryClient, blobs: BlobStore, repo: Repository, digest: str, size: int):
+def joined(client: RegistryClient, blobs: BlobStore, repo: Repository, digest: str, size: int):
     """Start the blob's download or join the one in flight; leaving as the last waiter
     cancels it (its partial state stays for a resume)."""
-    key = str(blobs.path(digest))
-    download: BlobDownload | None = client.downloads.get(key)
-    if download is None:
+
+    def start() -> BlobDownload:
         download = BlobDownload(client, blobs, digest, size)
-        client.downloads[key] = download
         download.task = asyncio.ensure_future(download.run(repo))
-        download.task.add_done_callback(lambda _t, d=download: _forget(client, key, d))
-    download.refs += 1
-    try:
-        yield download
-    finally:
-        download.refs -= 1
-        if download.refs == 0 and not download.task.done():
-            download.task.cancel()
+        return download
 
-
-def _forget(client: RegistryClient, key: str, download: BlobDownload) -> None:
-    if client.downloads.get(key) is download:
-        del client.downloads[key]
-    if not download.task.cancelled():
-        download.task.exception()  # retrieved, so asyncio does not log it as unhandled
+    return shared(client.downloads, str(blobs.path(digest)), start)

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 
 from server.errors import InvalidArgument, NotFound
 from server.modelfile.build import STORE_LOCK, Progress
-from server.registry.client import RegistryClient, Repository
+from server.registry.client import RegistryClient, Repository, shared
 from server.registry.download import PROGRESS_EVERY_S, joined
 from server.registry.upload import BlobUpload
 from server.store import manifest as mf
@@ -155,28 +155,13 @@ async def push(
     yield Progress("success")
 
 
-@contextlib.asynccontextmanager
-async def _upload(client: RegistryClient, store: ModelStore, repo: Repository, layer: mf.Layer):
+def _upload(client: RegistryClient, store: ModelStore, repo: Repository, layer: mf.Layer):
     """Start the layer's upload to this repository or join the one in flight (two
     pushes of one model send each blob once); the last to leave cancels it."""
-    key = (repo.base, repo.path, layer.digest)
-    upload = client.uploads.get(key)
-    if upload is None:
+
+    def start() -> BlobUpload:
         upload = BlobUpload(repo, store.blobs.path(layer.digest), layer.digest, layer.size, layer.from_)
         upload.task = asyncio.ensure_future(upload.run())
-        client.uploads[key] = upload
-        upload.task.add_done_callback(lambda _t, u=upload: _forget_upload(client, key, u))
-    upload.refs += 1
-    try:
-        yield upload
-    finally:
-        upload.refs -= 1
-        if upload.refs == 0 and not upload.task.done():
-            upload.task.cancel()
+        return upload
 
-
-def _forget_upload(client: RegistryClient, key: tuple[str, str, str], upload: BlobUpload) -> None:
-    if client.uploads.get(key) is upload:
-        del client.uploads[key]
-    if not upload.task.cancelled():
-        upload.task.exception()  # retrieved, so asyncio does not log it as unhandled
+    return shared(client.uploads, (repo.base, repo.path, layer.digest), start)

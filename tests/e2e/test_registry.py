@@ -119,6 +119,26 @@ def published(env: Env) -> dict[str, str]:
     return hashes
 
 
+def twice_at_once(call) -> list:
+    """Run `call` in two threads at once; both results (an RPC error fails the test)."""
+    results: list = [None, None]
+
+    def run(i: int) -> None:
+        try:
+            results[i] = call()
+        except grpc.RpcError as err:
+            results[i] = err
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert not isinstance(r, grpc.RpcError), r
+    return results
+
+
 def _model_digest(hashes: dict[str, str], env: Env) -> str:
     return max(hashes, key=lambda d: env.registry.blob_data(d).stat().st_size)
 
@@ -322,22 +342,8 @@ def test_cancelled_pull_resumes_from_its_partial_files(env: Env, published):
 def test_two_concurrent_pulls_download_each_blob_once(env: Env, published):
     env.clear()
     mark = len(env.registry.requests())
-    results: list = [None, None]
-
-    def run(i: int) -> None:
-        try:
-            results[i] = env.pull(env.remote())
-        except grpc.RpcError as err:
-            results[i] = err
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for r in results:
-        assert not isinstance(r, grpc.RpcError), r
-        assert r[-1].status == "success"
+    for lines in twice_at_once(lambda: env.pull(env.remote())):
+        assert lines[-1].status == "success"
     blob_gets = [
         r
         for r in env.registry.requests()[mark:]
@@ -354,22 +360,8 @@ def test_two_concurrent_pushes_upload_each_blob_once(env: Env, published):
     twice = env.remote("twice:latest", namespace="team")
     env.models.CopyModel(models_pb2.CopyModelRequest(source=env.remote(), destination=twice))
     mark = len(env.registry.requests())
-    results: list = [None, None]
-
-    def run(i: int) -> None:
-        try:
-            results[i] = env.push(twice)
-        except grpc.RpcError as err:
-            results[i] = err
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for r in results:
-        assert not isinstance(r, grpc.RpcError), r
-        assert r[-1].status == "success"
+    for lines in twice_at_once(lambda: env.push(twice)):
+        assert lines[-1].status == "success"
     size = env.registry.blob_data(_model_digest(published, env)).stat().st_size
     patches = [r for r in env.registry.requests()[mark:] if r["http.request.method"] == "PATCH"]
     assert len(patches) == math.ceil(size / PART) + len(published) - 1
