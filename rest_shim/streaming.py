@@ -135,6 +135,16 @@ async def ndjson(call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]) -
     )
 
 
+async def ndjson_or_single(
+    request: Request, pb: Any, call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]
+) -> Response:
+    """Ollama's streaming routes: NDJSON by default; with `"stream": false` in the
+    request, one JSON object (the server then sends only its aggregated last message)."""
+    if pb.HasField("stream") and not pb.stream:
+        return await single(request, call, encode)
+    return await ndjson(call, encode)
+
+
 class CancellingStream(StreamingResponse):
     """A StreamingResponse that watches for the client leaving the whole time (also
     while no bytes flow, e.g. during a long prefill) and then cancels the RPC."""

@@ -25,18 +25,14 @@ async def generate(request: Request) -> Response:
     call = request.app.state.stubs.inference.Generate(
         pb, timeout=request.app.state.settings.deadline("generate")
     )
-    if pb.HasField("stream") and not pb.stream:
-        return await streaming.single(request, call, generate_response_from_pb)
-    return await streaming.ndjson(call, generate_response_from_pb)
+    return await streaming.ndjson_or_single(request, pb, call, generate_response_from_pb)
 
 
 @router.post("/api/chat")
 async def chat(request: Request) -> Response:
     pb = chat_request_to_pb(await read_json(request, "ChatRequest"))
     call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
-    if pb.HasField("stream") and not pb.stream:
-        return await streaming.single(request, call, chat_response_from_pb)
-    return await streaming.ndjson(call, chat_response_from_pb)
+    return await streaming.ndjson_or_single(request, pb, call, chat_response_from_pb)
 
 
 @router.post("/api/embed")

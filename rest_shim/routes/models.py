@@ -69,9 +69,7 @@ async def create(request: Request) -> Response:
 
 async def _progress(request: Request, pb, call) -> Response:
     """Create, pull and push: NDJSON progress, or only the last status with stream:false."""
-    if pb.HasField("stream") and not pb.stream:
-        return await streaming.single(request, call, progress_from_pb)
-    return await streaming.ndjson(call, progress_from_pb)
+    return await streaming.ndjson_or_single(request, pb, call, progress_from_pb)
 
 
 @router.post("/api/pull")

@@ -177,11 +177,6 @@ class RegistryClient:
             )
         return self._http
 
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
     def repository(self, name: Name, insecure: bool) -> Repository:
         return Repository(self, name, insecure)
 
@@ -291,8 +286,7 @@ class Repository:
         try:
             if resp.status_code == 404:
                 raise NotFound(prefix + "file does not exist")
-            if resp.status_code >= 400:
-                raise HTTPStatusError(resp.status_code, await _body_text(resp), prefix)
+            await raise_for_status(resp, prefix)
             raw = bytearray()
             async for chunk in resp.aiter_bytes():
                 raw += chunk
@@ -325,10 +319,10 @@ async def _body_text(resp: httpx.Response) -> str:
     return data[:4096].decode(errors="replace").strip()
 
 
-async def raise_for_status(resp: httpx.Response) -> None:
+async def raise_for_status(resp: httpx.Response, prefix: str = "") -> None:
     if resp.status_code >= 400:
         try:
             body = await _body_text(resp)
         finally:
             await resp.aclose()
-        raise HTTPStatusError(resp.status_code, body)
+        raise HTTPStatusError(resp.status_code, body, prefix)

@@ -36,7 +36,7 @@ def _name(store: ModelStore, text: str) -> Name:
 def _parse_pulled(raw: bytes) -> mf.Manifest:
     try:
         manifest = mf.parse_manifest(raw)
-        for layer in [manifest.config, *manifest.layers]:
+        for layer in [manifest.config, *manifest.layers]:  # an empty config digest is invalid too
             layer.digest = normalize_digest(layer.digest)
             if layer.size < 0:
                 raise ValueError(layer.size)
@@ -50,7 +50,7 @@ def _old_digests(store: ModelStore, name: Name) -> set[str]:
         old = mf.parse_manifest(store.manifest_path(name).read_bytes())
     except (OSError, ValueError, KeyError):
         return set()
-    return {layer.digest for layer in [old.config, *old.layers]}
+    return {layer.digest for layer in old.blobs}
 
 
 def _status(verb: str, digest: str) -> str:
@@ -67,9 +67,7 @@ async def pull(
     yield Progress("pulling manifest")
     repo = client.repository(name, insecure)
     manifest = _parse_pulled(await repo.get_manifest())
-    layers = [*manifest.layers]
-    if manifest.config.digest:
-        layers.append(manifest.config)
+    layers = manifest.blobs
     digests = [layer.digest for layer in layers]
 
     # Blobs this pull places stay only if its manifest is written: on failure they are
@@ -139,10 +137,7 @@ async def push(
     raw = await asyncio.to_thread(store.manifest_path(existing).read_bytes)
     manifest = mf.parse_manifest(raw)
     repo = client.repository(name, insecure)
-    layers = [*manifest.layers]
-    if manifest.config.digest:
-        layers.append(manifest.config)
-    for layer in layers:
+    for layer in manifest.blobs:
         status = _status("pushing", layer.digest)
         async with _upload(client, store, repo, layer) as upload:
             while not upload.task.done():

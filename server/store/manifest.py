@@ -51,6 +51,12 @@ class Manifest:
         return hashlib.sha256(self.raw).hexdigest()
 
     @property
+    def blobs(self) -> list[Layer]:
+        """Every blob the manifest names: the layers, then the config (Ollama's pull and
+        push order; a manifest without a config digest has only its layers)."""
+        return [*self.layers, self.config] if self.config.digest else [*self.layers]
+
+    @property
     def total_size(self) -> int:
         return self.config.size + sum(layer.size for layer in self.layers)
 

@@ -116,7 +116,7 @@ class ModelStore:
 
     def write_raw_manifest(self, name: Name, manifest: mf.Manifest) -> None:
         """Write the manifest's own bytes (a pulled manifest keeps the registry's digest)."""
-        for layer in [manifest.config, *manifest.layers]:
+        for layer in manifest.blobs:
             if not self.blobs.exists(layer.digest):
                 raise FileNotFoundError(layer.digest)
         mf.write_atomic(self.manifest_path(name), manifest.raw)
@@ -157,7 +157,7 @@ class ModelStore:
                 manifest = mf.parse_manifest(self.manifest_path(name).read_bytes())
             except (OSError, ValueError, KeyError):
                 continue
-            refs.update(layer.digest for layer in [manifest.config, *manifest.layers])
+            refs.update(layer.digest for layer in manifest.blobs)
         return refs
 
     def prune_blobs(self, candidates: set[str]) -> None:
@@ -175,7 +175,7 @@ class ModelStore:
         while parent != self.manifests and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
-        self.prune_blobs({layer.digest for layer in [manifest.config, *manifest.layers]})
+        self.prune_blobs({layer.digest for layer in manifest.blobs})
 
     def copy(self, source: Name, destination: Name) -> None:
         """The manifest is copied byte for byte, so the digest stays the same."""
