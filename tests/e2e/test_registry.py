@@ -193,6 +193,34 @@ def test_push_delete_pull_round_trip(env: Env, published: dict[str, str]):
     assert env.proxy.downstream - before < 10_000
 
 
+def test_pull_over_a_different_local_model_removes_its_unused_layers(env: Env, published):
+    remote = env.remote()
+    env.models.DeleteModel(models_pb2.DeleteModelRequest(model=remote))
+    env.pull(remote)
+    # The same name now holds a local variant with an extra system layer.
+    variant = list(
+        env.models.CreateModel(
+            models_pb2.CreateModelRequest(
+                model=remote, system="A layer only this variant has.", **{"from": remote}
+            )
+        )
+    )
+    assert variant[-1].status == "success"
+    manifest = json.loads(
+        (env.models_dir / "manifests" / env.proxy.address / "library/smollm2/135m").read_bytes()
+    )
+    extra = {x["digest"] for x in manifest["layers"]} - set(published)
+    assert extra and all(env.blob(d).exists() for d in extra)
+    statuses = [x.status for x in env.pull(remote)]
+    assert statuses[-4:] == [
+        "verifying sha256 digest",
+        "writing manifest",
+        "removing unused layers",
+        "success",
+    ]
+    assert not any(env.blob(d).exists() for d in extra)
+
+
 def test_pull_stream_false_answers_only_success(env: Env, published):
     lines = env.pull(env.remote(), stream=False)
     assert [x.status for x in lines] == ["success"]
