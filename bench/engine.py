@@ -1,6 +1,7 @@
 """bench/engine: aggregate decode throughput through gRPC and through the shim, next to
 the plain llama.cpp batched loop (bench/baseline.py) run in this same process; time to
-first token; and the second chat turn's prefill with and without prefix reuse.
+first token; the second chat turn's prefill with and without prefix reuse; and
+llama_decode timed alone by batch size, which bounds what batching can give here.
 
     python -m bench.engine [--streams 1,2,4,8] [--tokens 128] [--reps 3]
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import grpc
 import httpx
 
-from bench.baseline import plain_batched_loop
+from bench.baseline import decode_step_ms, plain_batched_loop
 from server.bootstrap import SMOLLM2, cached_path
 from server.settings import Settings
 from tests.procs import start_server, start_shim
@@ -241,6 +242,7 @@ def main() -> None:
     rows = throughput(counts, args.tokens, args.reps, gguf, args.threads)
     turns = second_turn(args.reps)
     matches = match_rate([c for c in counts if c > 1])
+    steps = decode_step_ms(gguf, counts)
 
     single_shim, single_plain = rows[0][3], rows[0][1]
     print(
@@ -257,6 +259,12 @@ def main() -> None:
             f"| {n} | {plain:.1f} | {g:.1f} | {s:.1f} | {g / plain:.2f} | {s / plain:.2f} | {s / g:.2f} "
             f"| {s / single_shim:.2f} | {plain / single_plain:.2f} | {ttft:.0f} |"
         )
+    print()
+    print("llama_decode alone, one token per sequence (the most batching can give on this machine)")
+    print("| sequences | ms per step | tok/s | best possible vs 1 stream |")
+    print("|---|---|---|---|")
+    for n, ms in steps.items():
+        print(f"| {n} | {ms:.2f} | {n * 1000 / ms:.0f} | {n * steps[counts[0]] / ms / counts[0]:.2f} |")
     print()
     print("second chat turn (gRPC, one slot) | prompt_eval_count | prompt_eval ms | TTFT ms")
     print("|---|---|---|---|")
