@@ -19,7 +19,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from server import options as opts
 from server.engine import grammar
-from server.engine.types import CompletionRequest, DoneEvent, EmbedJob, Engine, ErrorEvent, TokenEvent
+from server.engine.types import (
+    CompletionRequest,
+    DoneEvent,
+    EmbedJob,
+    Engine,
+    ErrorEvent,
+    LoadOptions,
+    TokenEvent,
+)
 from server.errors import Internal, InvalidArgument, NotFound, Unimplemented
 from server.scheduler import Scheduler
 from server.settings import Settings
@@ -148,6 +156,14 @@ _THINK_LEVELS = {
 }
 
 
+def _request_options(request) -> types_pb2.Options | None:
+    return request.options if request.HasField("options") else None
+
+
+def _keep_alive(request) -> int | None:
+    return request.keep_alive if request.HasField("keep_alive") else None
+
+
 def _think(request) -> tuple[bool | None, str]:
     """(think, level): None when the request does not set think; level "medium" for true."""
     if not request.HasField("think"):
@@ -208,6 +224,10 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             raise NotFound("model '' not found")
         return self._store.resolve(name)
 
+    def _load_options(self, request, model: Model) -> LoadOptions:
+        """Runner options for this request: server defaults < model params < request."""
+        return opts.load_options(self._settings, model.params, _request_options(request))
+
     def _check_common(self, request, model: Model, template: chat_template.ChatTemplate) -> None:
         """Checks shared by generate and chat; template is the model's own."""
         if not 0 <= request.top_logprobs <= 20:
@@ -229,17 +249,15 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
     ) -> AsyncIterator[str | _Final]:
         """Yield text pieces, then one _Final. fit, given the loaded engine, returns the
         prompt cut to its context (chat history truncation) when it is too long."""
-        options = request.options if request.HasField("options") else None
-        sampling = opts.sampling_params(model.params, options)
+        sampling = opts.sampling_params(model.params, _request_options(request))
         if request.HasField("format"):
             fmt = request.format
             if fmt.HasField("schema"):
                 sampling.grammar = grammar.schema_grammar(json_format.MessageToDict(fmt.schema))
             elif fmt.json:
                 sampling.grammar = grammar.json_grammar()
-        load = opts.load_options(self._settings, model.params, options)
-        keep_alive = request.keep_alive if request.HasField("keep_alive") else None
-        async with self._scheduler.use(model, load, keep_alive) as engine:
+        load = self._load_options(request, model)
+        async with self._scheduler.use(model, load, _keep_alive(request)) as engine:
             # Ollama's load_duration: from the request's start until its runner is ready.
             load_ns = time.perf_counter_ns() - t0
             truncate = not request.HasField("truncate") or request.truncate
@@ -278,14 +296,11 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
 
     async def _load_or_unload(self, request, model: Model, t0: int) -> _Final:
         """Empty prompt/messages: load the model, or unload it with keep_alive 0 (Ollama §1.2)."""
-        if request.HasField("keep_alive") and request.keep_alive == 0:
+        keep_alive = _keep_alive(request)
+        if keep_alive == 0:
             await self._scheduler.unload(model.model_path)
             return _Final("unload")
-        options = request.options if request.HasField("options") else None
-        load = opts.load_options(self._settings, model.params, options)
-        await self._scheduler.load(
-            model, load, request.keep_alive if request.HasField("keep_alive") else None
-        )
+        await self._scheduler.load(model, self._load_options(request, model), keep_alive)
         load_ns = time.perf_counter_ns() - t0
         return _Final("load", total_duration=time.perf_counter_ns() - t0, load_duration=load_ns)
 
@@ -383,7 +398,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             )
             for m in request.messages
         ]
-        if model.system and (not request.messages or request.messages[0].role.lower() != "system"):
+        if model.system and request.messages[0].role.lower() != "system":
             messages.insert(0, tpl.ChatMessage("system", model.system))
         tools = [_tool_json(t) for t in request.tools]
         think, level = _think(request)
@@ -427,10 +442,8 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
     ) -> tuple[list[list[float]], int, int]:
         """Raw vectors, tokens evaluated, and load_duration, for texts embedded in one job."""
         t0 = time.perf_counter_ns()
-        options = request.options if request.HasField("options") else None
-        load = opts.load_options(self._settings, model.params, options)
-        keep_alive = request.keep_alive if request.HasField("keep_alive") else None
-        async with self._scheduler.use(model, load, keep_alive) as engine:
+        load = self._load_options(request, model)
+        async with self._scheduler.use(model, load, _keep_alive(request)) as engine:
             load_ns = time.perf_counter_ns() - t0
             if not texts:
                 return [], 0, load_ns
