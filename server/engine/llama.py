@@ -124,6 +124,19 @@ class _Slot:
     seq: _Seq | None = None
 
 
+def _threads(options: LoadOptions) -> int:
+    return options.num_thread or os.cpu_count() or 1
+
+
+def _put(batch, i: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
+    """Set entry i of a llama_batch: one token of one sequence."""
+    batch.token[i] = token
+    batch.pos[i] = pos
+    batch.n_seq_id[i] = 1
+    batch.seq_id[i][0] = seq_id
+    batch.logits[i] = logits
+
+
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))
     i = 0
@@ -146,7 +159,7 @@ class LlamaEngine:
         self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
         self.n_ctx_train = lc.llama_model_n_ctx_train(self._model)
         self.num_ctx = max(4, min(options.num_ctx, self.n_ctx_train or options.num_ctx))
-        threads = options.num_thread or os.cpu_count() or 1
+        threads = _threads(options)
         cparams = lc.llama_context_default_params()
         cparams.n_ctx = self.num_ctx * options.num_parallel
         cparams.n_batch = options.num_batch
@@ -330,7 +343,7 @@ class LlamaEngine:
                 self._release(slot)
                 continue
             if seq.next_token is not None:
-                self._add(n, seq.next_token, len(slot.cached), slot.seq_id, True)
+                _put(batch, n, seq.next_token, len(slot.cached), slot.seq_id, True)
                 slot.cached.append(seq.next_token)
                 seq.next_token = None
                 outputs.append((slot, n))
@@ -346,7 +359,7 @@ class LlamaEngine:
             for k in range(take):
                 tok = seq.prompt[seq.n_fed + k]
                 last = seq.n_fed + k == len(seq.prompt) - 1
-                self._add(n, tok, len(slot.cached), slot.seq_id, last)
+                _put(batch, n, tok, len(slot.cached), slot.seq_id, last)
                 slot.cached.append(tok)
                 if last:
                     outputs.append((slot, n))
@@ -383,14 +396,6 @@ class LlamaEngine:
         for slot, idx in outputs:
             slot.seq.max_batch = max(slot.seq.max_batch, len(outputs))
             self._sample(slot, idx, now)
-
-    def _add(self, i: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
-        b = self._batch
-        b.token[i] = token
-        b.pos[i] = pos
-        b.n_seq_id[i] = 1
-        b.seq_id[i][0] = seq_id
-        b.logits[i] = logits
 
     def _sample(self, slot: _Slot, idx: int, now: float) -> None:
         seq = slot.seq
@@ -475,7 +480,7 @@ class _Embedder:
         self._batch = lc.llama_batch_init(num_ctx, 0, self.MAX_SEQS)
 
     def _context(self, model, pooling: int, options: LoadOptions):
-        threads = options.num_thread or os.cpu_count() or 1
+        threads = _threads(options)
         cparams = lc.llama_context_default_params()
         cparams.n_ctx = self.num_ctx
         cparams.n_batch = self.num_ctx  # one whole input per ubatch, as pooling wants
@@ -512,11 +517,7 @@ class _Embedder:
         i = 0
         for seq_id, tokens in enumerate(group):
             for pos, tok in enumerate(tokens):
-                b.token[i] = tok
-                b.pos[i] = pos
-                b.n_seq_id[i] = 1
-                b.seq_id[i][0] = seq_id
-                b.logits[i] = pos == len(tokens) - 1
+                _put(b, i, tok, pos, seq_id, pos == len(tokens) - 1)
                 i += 1
         b.n_tokens = i
         lc.llama_memory_clear(self._mem, True)
