@@ -187,7 +187,10 @@ class BlobDownload:
                     )
                     await asyncio.sleep(delay)
                 finally:
-                    await asyncio.to_thread(self._save, part)
+                    # Written here, not in a thread: awaiting a thread could be cut short
+                    # by cancellation (a sibling part failed), leaving the write running
+                    # after the download, and the pull, had already ended.
+                    self._save(part)
 
     async def _fetch(self, repo: Repository, url: str, part: Part, fd: int) -> None:
         start, stop = part.offset + part.completed, part.offset + part.size - 1
