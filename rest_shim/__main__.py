@@ -25,8 +25,6 @@ def main() -> None:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
-    # Tests bind port 0 and read the real port from this line.
-    print(f"tokenwire shim listening on {settings.host}:{sock.getsockname()[1]}", flush=True)
     config = uvicorn.Config(
         create_app(settings),
         log_level="warning",
@@ -34,6 +32,11 @@ def main() -> None:
         server_header=False,
         http="httptools",  # C HTTP parser: less CPU per request and per streamed chunk
     )
+    # Listen before announcing the port: a client that connects at once waits in the
+    # backlog until uvicorn accepts, instead of being refused.
+    sock.listen(config.backlog)
+    # Tests bind port 0 and read the real port from this line.
+    print(f"tokenwire shim listening on {settings.host}:{sock.getsockname()[1]}", flush=True)
     uvloop.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
