@@ -45,10 +45,10 @@ async def unary(
     request: Request,
     call: Any,
     encode: Callable[[Any], Any],
-    error_response: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
+    rpc_error: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
 ) -> Response:
     """Await a unary (or single-message) call; cancel it if the client disconnects first.
-    error_response renders a gRPC error in the route's envelope (Ollama's by default)."""
+    rpc_error renders a gRPC error in the route's envelope (Ollama's by default)."""
     rpc = asyncio.ensure_future(call)
     watch = asyncio.ensure_future(_until_disconnect(request))
     try:
@@ -61,7 +61,7 @@ async def unary(
     try:
         body = encode(rpc.result())
     except grpc.aio.AioRpcError as err:
-        return error_response(err)
+        return rpc_error(err)
     # An encoder that returns None means Ollama's empty 200 (copy, delete).
     return Response(status_code=200) if body is None else json_response(body)
 
@@ -70,7 +70,7 @@ async def single(
     request: Request,
     call: grpc.aio.UnaryStreamCall,
     encode: Callable[[Any], Any],
-    error_response: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
+    rpc_error: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
 ) -> Response:
     """A streaming RPC asked for with stream:false: the server sends one aggregated message."""
 
@@ -81,7 +81,7 @@ async def single(
         return last_msg
 
     try:
-        return await unary(request, last(), encode, error_response)
+        return await unary(request, last(), encode, rpc_error)
     finally:
         call.cancel()
 
@@ -91,7 +91,7 @@ async def frames(
     encode: Callable[[Any], Iterable[bytes]],
     *,
     media_type: str,
-    error_response: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
+    rpc_error: Callable[[grpc.aio.AioRpcError], Response] = rpc_error_response,
     error_frame: Callable[[grpc.aio.AioRpcError], bytes],
     end: bytes = b"",
 ) -> Response:
@@ -104,7 +104,7 @@ async def frames(
     except StopAsyncIteration:
         return Response(status_code=200, media_type=media_type)
     except grpc.aio.AioRpcError as err:
-        return error_response(err)
+        return rpc_error(err)
 
     async def body() -> AsyncIterator[bytes]:
         try:

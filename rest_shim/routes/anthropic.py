@@ -40,7 +40,7 @@ async def messages(request: Request) -> Response:
         call,
         lambda msg: [_event(name, data) for name, data in events.convert(msg)],
         media_type="text/event-stream",
-        error_response=_rpc_error,
+        rpc_error=_rpc_error,
         error_frame=lambda err: _event(
             "error", anthropic.error_body(http_status(err.code()), error_message(err))
         ),

@@ -44,7 +44,7 @@ async def _sse(call: Any, convert: Callable[[Any], list[dict]]) -> Response:
         call,
         lambda msg: [_event(obj) for obj in convert(msg)],
         media_type=SSE,
-        error_response=_rpc_error,
+        rpc_error=_rpc_error,
         error_frame=lambda err: _event(oai.error_body(http_status(err.code()), error_message(err))),
         end=b"data: [DONE]\n\n",
     )

@@ -159,6 +159,40 @@ def test_client_disconnect_cancels_the_generation(tmp_path):
         server.stop()
 
 
+def test_client_leaving_a_stream_false_request_cancels_it(tmp_path):
+    """stream:false waits for one answer; a client that gives up first must stop the
+    generation too (one slot: the next request only runs if it stopped), and the shim
+    must answer its 499 cleanly rather than fail inside the route."""
+    server = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="1")
+    shim = start_shim(server.address)
+    options = {**GREEDY, "num_ctx": 8192}
+    try:
+        with httpx.Client(base_url=f"http://{shim.address}") as c:
+            body = {
+                "model": MODEL,
+                "prompt": "Tell me a long story.",
+                "stream": False,
+                "options": {**options, "num_predict": 100_000},
+            }
+            with pytest.raises(httpx.ReadTimeout):
+                c.post("/api/generate", json=body, timeout=httpx.Timeout(60, read=3))
+            r = c.post(
+                "/api/generate",
+                json={
+                    "model": MODEL,
+                    "prompt": PROMPT,
+                    "stream": False,
+                    "options": {**options, "num_predict": 4},
+                },
+                timeout=30,
+            )
+            assert r.status_code == 200 and r.json()["eval_count"] == 4
+    finally:
+        shim.stop()
+        server.stop()
+    assert "Traceback" not in "".join(shim.log)
+
+
 def test_per_route_deadline_from_configuration(server):
     """TOKENWIRE_DEADLINE_GENERATE bounds /api/generate: streamed, the deadline ends the
     200 stream with an error line; not streamed, it is a 504. Other routes are unbounded."""
