@@ -94,6 +94,14 @@ def retryable(err: BaseException) -> bool:
     return isinstance(err, HTTPStatusError) and (err.status >= 500 or err.status == 429)
 
 
+def retry_delay(options: RegistryOptions, failures: int, err: TokenwireError) -> float:
+    """Seconds to wait after the `failures`-th failed attempt (doubling from backoff_s);
+    Ollama's `max retries exceeded` once the configured retries are used up."""
+    if failures > options.retries:
+        raise Unavailable(f"max retries exceeded: {err.message}") from None
+    return options.backoff_s * 2 ** (failures - 1)
+
+
 class RegistryUnreachable(Unavailable):
     """The registry could not be reached or the connection broke, as Go words it:
     `Get "<url>": <reason>`."""

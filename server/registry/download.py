@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from server.errors import DataLoss, Unavailable
+from server.errors import DataLoss
 from server.registry.client import (
     DOWNLOAD_PARTS,
     HTTPStatusError,
@@ -40,6 +40,7 @@ from server.registry.client import (
     Repository,
     part_size,
     raise_for_status,
+    retry_delay,
     retryable,
     shared,
 )
@@ -161,7 +162,6 @@ class BlobDownload:
         await asyncio.to_thread(self._verify_and_place)
 
     async def _part(self, repo: Repository, url: str, part: Part, fd: int, limit: asyncio.Semaphore) -> None:
-        opts = self.client.options
         failures = 0
         async with limit:
             while part.completed < part.size:
@@ -174,9 +174,7 @@ class BlobDownload:
                         log.info("%s part %d stalled; retrying", self.digest[7:19], part.n)
                         continue  # a stall is retried without counting, as in Ollama
                     failures += 1
-                    if failures > opts.retries:
-                        raise Unavailable(f"max retries exceeded: {err.message}") from None
-                    delay = opts.backoff_s * 2 ** (failures - 1)
+                    delay = retry_delay(self.client.options, failures, err)
                     log.info(
                         "%s part %d attempt %d failed: %s; retrying in %.1fs",
                         self.digest[7:19],
@@ -238,8 +236,7 @@ class BlobDownload:
         with open(self.partial, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(self.partial, self.path)
-        for path in self.partial.parent.glob(self.partial.name + "-*"):
-            path.unlink(missing_ok=True)
+        self._discard()  # the part state files are all that is left
         fsync_dir(self.path.parent)
 
     # ------------------------------------------------------------ waiting for it

@@ -26,6 +26,7 @@ from server.registry.client import (
     Repository,
     part_size,
     raise_for_status,
+    retry_delay,
     retryable,
 )
 from server.store.names import InvalidName, parse_name
@@ -49,7 +50,6 @@ class BlobUpload:
         if await self.repo.blob_size(self.digest) is not None:
             self.completed = self.total
             return
-        opts = self.repo.client.options
         failures = 0
         while True:
             try:
@@ -59,9 +59,7 @@ class BlobUpload:
                 if not retryable(err):
                     raise
                 failures += 1
-                if failures > opts.retries:
-                    raise Unavailable(f"max retries exceeded: {err.message}") from None
-                delay = opts.backoff_s * 2 ** (failures - 1)
+                delay = retry_delay(self.repo.client.options, failures, err)
                 log.info("%s upload attempt %d failed: %s", self.digest[7:19], failures, err.message)
                 self.completed = 0
                 await asyncio.sleep(delay)
