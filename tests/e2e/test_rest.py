@@ -126,30 +126,25 @@ def test_chat_streams_an_assistant_message(client):
     assert final["eval_count"] == len(lines) - 1
 
 
-def test_client_disconnect_cancels_the_generation(tmp_path):
-    """With one slot, the next request only runs if the abandoned stream really stopped."""
+CTX_8K = {**GREEDY, "num_ctx": 8192}  # both requests load the model alike
+LONG = {"model": MODEL, "prompt": "Tell me a long story.", "options": {**CTX_8K, "num_predict": 100_000}}
+
+
+def _abandon_then_generate(tmp_path, abandon) -> str:
+    """On a one-slot server, `abandon(client)` leaves a long generation midway; the
+    next request only runs if that generation really stopped. Returns the shim's log."""
     server = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="1")
     shim = start_shim(server.address)
-    options = {**GREEDY, "num_ctx": 8192}
     try:
         with httpx.Client(base_url=f"http://{shim.address}") as c:
-            body = {
-                "model": MODEL,
-                "prompt": "Tell me a long story.",
-                "options": {**options, "num_predict": 100_000},
-            }
-            with c.stream("POST", "/api/generate", json=body, timeout=60) as r:
-                lines = r.iter_lines()
-                next(lines)
-                next(lines)
-            # Leaving the block closed the connection mid-stream.
+            abandon(c)
             r = c.post(
                 "/api/generate",
                 json={
                     "model": MODEL,
                     "prompt": PROMPT,
                     "stream": False,
-                    "options": {**options, "num_predict": 4},
+                    "options": {**CTX_8K, "num_predict": 4},
                 },
                 timeout=30,
             )
@@ -157,40 +152,30 @@ def test_client_disconnect_cancels_the_generation(tmp_path):
     finally:
         shim.stop()
         server.stop()
+    return "".join(shim.log)
+
+
+def test_client_disconnect_cancels_the_generation(tmp_path):
+    def abandon(c: httpx.Client) -> None:
+        with c.stream("POST", "/api/generate", json=LONG, timeout=60) as r:
+            lines = r.iter_lines()
+            next(lines)
+            next(lines)
+        # Leaving the block closed the connection mid-stream.
+
+    assert "Traceback" not in _abandon_then_generate(tmp_path, abandon)
 
 
 def test_client_leaving_a_stream_false_request_cancels_it(tmp_path):
     """stream:false waits for one answer; a client that gives up first must stop the
-    generation too (one slot: the next request only runs if it stopped), and the shim
-    must answer its 499 cleanly rather than fail inside the route."""
-    server = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="1")
-    shim = start_shim(server.address)
-    options = {**GREEDY, "num_ctx": 8192}
-    try:
-        with httpx.Client(base_url=f"http://{shim.address}") as c:
-            body = {
-                "model": MODEL,
-                "prompt": "Tell me a long story.",
-                "stream": False,
-                "options": {**options, "num_predict": 100_000},
-            }
-            with pytest.raises(httpx.ReadTimeout):
-                c.post("/api/generate", json=body, timeout=httpx.Timeout(60, read=3))
-            r = c.post(
-                "/api/generate",
-                json={
-                    "model": MODEL,
-                    "prompt": PROMPT,
-                    "stream": False,
-                    "options": {**options, "num_predict": 4},
-                },
-                timeout=30,
-            )
-            assert r.status_code == 200 and r.json()["eval_count"] == 4
-    finally:
-        shim.stop()
-        server.stop()
-    assert "Traceback" not in "".join(shim.log)
+    generation too, and the shim must answer its 499 cleanly rather than fail inside
+    the route."""
+
+    def abandon(c: httpx.Client) -> None:
+        with pytest.raises(httpx.ReadTimeout):
+            c.post("/api/generate", json={**LONG, "stream": False}, timeout=httpx.Timeout(60, read=3))
+
+    assert "Traceback" not in _abandon_then_generate(tmp_path, abandon)
 
 
 def test_per_route_deadline_from_configuration(server):
