@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from server import limits
 from server.engine.types import LoadOptions, SamplingParams
 from server.errors import InvalidArgument
 from server.settings import Settings
@@ -27,10 +28,12 @@ def _coerce(key: str, value: Any) -> Any:
     if key in _INT:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidArgument(f'option "{key}" must be of type integer')
+        limits.check_option(key, value)
         return int(value)
     if key in _FLOAT:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidArgument(f'option "{key}" must be of type float32')
+        limits.check_option(key, value)
         return float(value)
     return value
 
@@ -45,8 +48,15 @@ def sampling_params(model_params: dict[str, Any], request: types_pb2.Options | N
             if desc.name == "stop":
                 p.stop = list(value)
             elif desc.name in _SAMPLING:
+                limits.check_option(desc.name, value)
                 setattr(p, desc.name, value)
     return p
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """A Modelfile's PARAMETERs, checked at create as a request's options are at run."""
+    for key, value in params.items():
+        _coerce(key, value)
 
 
 def load_options(
@@ -54,14 +64,17 @@ def load_options(
 ) -> LoadOptions:
     def pick(key: str, default: int) -> int:
         if request is not None and request.HasField(key):
-            return int(getattr(request, key))
+            value = int(getattr(request, key))
+            limits.check_option(key, value)
+            return value
         if key in model_params:
             return _coerce(key, model_params[key])
         return default
 
+    num_ctx = max(limits.MIN_NUM_CTX, pick("num_ctx", settings.context_length))
     return LoadOptions(
-        num_ctx=max(4, pick("num_ctx", settings.context_length)),
-        num_batch=max(1, pick("num_batch", 512)),
+        num_ctx=num_ctx,
+        num_batch=limits.num_batch(pick("num_batch", 512), settings.num_parallel, num_ctx),
         num_parallel=settings.num_parallel,
-        num_thread=pick("num_thread", settings.num_threads),
+        num_thread=limits.num_thread(pick("num_thread", settings.num_threads)),
     )

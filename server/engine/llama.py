@@ -67,7 +67,8 @@ def _sampler_chain(vocab, vocab_n: int, p: SamplingParams, num_ctx: int):
             lc.llama_sampler_free(chain)
             raise InvalidArgument("invalid format: the grammar could not be compiled")
         add(grammar)
-    last_n = num_ctx if p.repeat_last_n < 0 else p.repeat_last_n
+    # The penalty sampler keeps a ring buffer of last_n tokens: never more than the context.
+    last_n = num_ctx if p.repeat_last_n < 0 else min(p.repeat_last_n, num_ctx)
     if last_n and (p.repeat_penalty != 1.0 or p.presence_penalty or p.frequency_penalty):
         add(
             # llama-cpp-python 0.3.36's llama.h still takes n_vocab first.
@@ -122,6 +123,17 @@ class _Slot:
     seq_id: int
     cached: list[int] = field(default_factory=list)  # tokens whose KV is in this sequence
     seq: _Seq | None = None
+
+
+@dataclass
+class _Feed:
+    """One slot's tokens in one step: its generated token, or a chunk of its prompt."""
+
+    slot: _Slot
+    tokens: list[int]
+    start: int  # the slot's cached length before this step: the first token's position
+    decode: bool
+    logits: bool  # the last token's logits are sampled
 
 
 def _threads(options: LoadOptions) -> int:
@@ -212,20 +224,21 @@ class LlamaEngine:
             n = lc.llama_tokenize(self._vocab, data, len(data), arr, -n, True, True)
         return list(arr[:n])
 
-    def submit(self, request: CompletionRequest) -> Stream:
+    def submit(self, request: CompletionRequest, stream: Stream) -> None:
+        """Tokenize and queue a request; its events go to `stream`. Blocking work
+        (tokenizing, compiling a grammar): callers run it in a worker thread."""
         prompt = request.prefix_tokens + self.tokenize(request.prompt)
         if len(prompt) >= self.num_ctx and not request.truncate:
             raise InvalidArgument("the input length exceeds the context length")
-        stream = Stream()
         # Built here, in the caller's thread: a bad grammar fails this request only.
         sampler = _sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
         seq = _Seq(request=request, stream=stream, prompt=prompt, sampler=sampler)
         with self._cv:
             if self._closing:
+                lc.llama_sampler_free(sampler)
                 raise Internal("model is unloading")
             self._pending.append(seq)
             self._cv.notify()
-        return stream
 
     def embed(self, job: EmbedJob) -> None:
         """Queue token lists for embedding; the engine thread runs them between steps."""
@@ -276,9 +289,7 @@ class LlamaEngine:
             except Exception as exc:  # an engine bug must not hang every client
                 _LOG.exception("engine step failed")
                 for s in self._slots:
-                    if s.seq:
-                        s.seq.stream.post(ErrorEvent(exc))
-                        self._release(s)
+                    self._fail(s, exc)
 
     def _run_embed(self, job: EmbedJob) -> None:
         if job.result.cancelled():
@@ -329,12 +340,11 @@ class LlamaEngine:
             lc.llama_sampler_free(slot.seq.sampler)
         slot.seq = None
 
-    def _step(self) -> None:
-        batch = self._batch
+    def _plan(self) -> list[_Feed]:
+        """This step's tokens: one decode token per generating slot first, then prompt
+        chunks of newcomers within what is left of num_batch."""
         budget = self.options.num_batch
-        n = 0
-        outputs: list[tuple[_Slot, int]] = []
-        before: dict[int, int] = {}  # slot -> cached length before this step
+        feeds: list[_Feed] = []
         for slot in self._slots:
             seq = slot.seq
             if seq is None:
@@ -343,38 +353,59 @@ class LlamaEngine:
                 self._release(slot)
                 continue
             if seq.next_token is not None:
-                _put(batch, n, seq.next_token, len(slot.cached), slot.seq_id, True)
-                slot.cached.append(seq.next_token)
-                seq.next_token = None
-                outputs.append((slot, n))
-                n += 1
+                feeds.append(_Feed(slot, [seq.next_token], len(slot.cached), decode=True, logits=True))
                 budget -= 1
-        decoding = n
         for slot in self._slots:
             seq = slot.seq
             if seq is None or seq.n_fed >= len(seq.prompt) or budget <= 0:
                 continue
             take = min(budget, len(seq.prompt) - seq.n_fed)
-            before[slot.seq_id] = len(slot.cached)
-            for k in range(take):
-                tok = seq.prompt[seq.n_fed + k]
-                last = seq.n_fed + k == len(seq.prompt) - 1
-                _put(batch, n, tok, len(slot.cached), slot.seq_id, last)
-                slot.cached.append(tok)
-                if last:
-                    outputs.append((slot, n))
-                n += 1
-            seq.n_fed += take
-            seq.prompt_evaluated += take
+            chunk = seq.prompt[seq.n_fed : seq.n_fed + take]
+            last = seq.n_fed + take == len(seq.prompt)
+            feeds.append(_Feed(slot, chunk, len(slot.cached), decode=False, logits=last))
             budget -= take
-        if n == 0:
+        return feeds
+
+    def _step(self) -> None:
+        feeds = self._plan()
+        if not feeds:
             return
+        rc = self._decode(feeds)
+        if rc == 0:
+            return
+        self._rollback(feeds)
+        if len(feeds) == 1:
+            self._fail(feeds[0].slot, Internal(f"llama_decode failed with status {rc}"))
+            return
+        # One sequence's tokens can fail the whole batch (llama.cpp validates the batch
+        # as one); decode each alone so only the sequence at fault ends.
+        for feed in feeds:
+            if feed.slot.seq is None:
+                continue
+            rc = self._decode([feed])
+            if rc != 0:
+                self._rollback([feed])
+                self._fail(feed.slot, Internal(f"llama_decode failed with status {rc}"))
+
+    def _decode(self, feeds: list[_Feed]) -> int:
+        """Put feeds in the batch, run llama_decode, sample what produced logits.
+        Returns llama_decode's status; on 0 every feed advanced."""
+        batch = self._batch
+        n = 0
+        outputs: list[tuple[_Slot, int]] = []
+        for feed in feeds:
+            for k, tok in enumerate(feed.tokens):
+                last = k == len(feed.tokens) - 1
+                _put(batch, n, tok, feed.start + k, feed.slot.seq_id, feed.logits and last)
+                if feed.logits and last:
+                    outputs.append((feed.slot, n))
+                n += 1
         batch.n_tokens = n
         # A step of prefill only, long enough to matter, may be aborted from inside
         # llama_decode once every request in it is cancelled. (Not installed for decode
         # steps: ggml calls it between graph nodes and it would cost every token.)
-        prefill_only = decoding == 0 and n >= _ABORTABLE_STEP
-        self._abort_for = [self._slots[i].seq for i in before] if prefill_only else []
+        prefill_only = not any(f.decode for f in feeds) and n >= _ABORTABLE_STEP
+        self._abort_for = [f.slot.seq for f in feeds if f.slot.seq] if prefill_only else []
         if prefill_only:
             lc.llama_set_abort_callback(self._ctx, self._abort_cb, None)
         try:
@@ -384,18 +415,40 @@ class LlamaEngine:
                 lc.llama_set_abort_callback(self._ctx, lc.ggml_abort_callback(), None)
                 self._abort_for = []
         if rc == 2 and prefill_only:  # aborted: every request in the step was cancelled
-            for seq_id, length in before.items():
-                slot = self._slots[seq_id]
-                lc.llama_memory_seq_rm(self._mem, seq_id, length, -1)
-                del slot.cached[length:]
-                self._release(slot)
-            return
+            self._rollback(feeds)
+            for feed in feeds:
+                self._release(feed.slot)
+            return 0
         if rc != 0:
-            raise Internal(f"llama_decode failed with status {rc}")
+            return rc
+        for feed in feeds:
+            seq = feed.slot.seq
+            feed.slot.cached.extend(feed.tokens)
+            if feed.decode:
+                seq.next_token = None
+            else:
+                seq.n_fed += len(feed.tokens)
+                seq.prompt_evaluated += len(feed.tokens)
         now = time.perf_counter()
         for slot, idx in outputs:
             slot.seq.max_batch = max(slot.seq.max_batch, len(outputs))
-            self._sample(slot, idx, now)
+            try:
+                self._sample(slot, idx, now)
+            except Exception as exc:  # one sequence's failure ends that sequence alone
+                _LOG.exception("sampling failed")
+                self._fail(slot, exc)
+        return 0
+
+    def _rollback(self, feeds: list[_Feed]) -> None:
+        """Forget whatever a failed or aborted decode left in these sequences' KV."""
+        for feed in feeds:
+            lc.llama_memory_seq_rm(self._mem, feed.slot.seq_id, feed.start, -1)
+            del feed.slot.cached[feed.start :]
+
+    def _fail(self, slot: _Slot, exc: Exception) -> None:
+        if slot.seq is not None:
+            slot.seq.stream.post(ErrorEvent(exc))
+            self._release(slot)
 
     def _sample(self, slot: _Slot, idx: int, now: float) -> None:
         seq = slot.seq
@@ -471,13 +524,15 @@ class _Embedder:
 
     def __init__(self, model, num_ctx: int, options: LoadOptions):
         self.num_ctx = num_ctx
+        # llama.cpp asserts one output per sequence fits a ubatch (n_ubatch = num_ctx).
+        self.max_seqs = min(self.MAX_SEQS, num_ctx)
         self.n_embd = lc.llama_model_n_embd(model)
         self._ctx = self._context(model, lc.LLAMA_POOLING_TYPE_UNSPECIFIED, options)
         if lc.llama_pooling_type(self._ctx) == lc.LLAMA_POOLING_TYPE_NONE:
             lc.llama_free(self._ctx)
             self._ctx = self._context(model, lc.LLAMA_POOLING_TYPE_LAST, options)
         self._mem = lc.llama_get_memory(self._ctx)
-        self._batch = lc.llama_batch_init(num_ctx, 0, self.MAX_SEQS)
+        self._batch = lc.llama_batch_init(num_ctx, 0, self.max_seqs)
 
     def _context(self, model, pooling: int, options: LoadOptions):
         threads = _threads(options)
@@ -485,7 +540,7 @@ class _Embedder:
         cparams.n_ctx = self.num_ctx
         cparams.n_batch = self.num_ctx  # one whole input per ubatch, as pooling wants
         cparams.n_ubatch = self.num_ctx
-        cparams.n_seq_max = self.MAX_SEQS
+        cparams.n_seq_max = self.max_seqs
         cparams.kv_unified = True
         cparams.embeddings = True
         cparams.pooling_type = pooling
@@ -504,7 +559,7 @@ class _Embedder:
                 raise InvalidArgument("cannot embed an empty input")
             if len(tokens) > self.num_ctx:
                 raise InvalidArgument("the input length exceeds the context length")
-            if group and (len(group) == self.MAX_SEQS or sum(map(len, group)) + len(tokens) > self.num_ctx):
+            if group and (len(group) == self.max_seqs or sum(map(len, group)) + len(tokens) > self.num_ctx):
                 out += self._decode(group)
                 group = []
             group.append(tokens)

@@ -1,7 +1,7 @@
 """The engine interface: what services and the scheduler see of an engine.
 
-An engine owns one loaded model. `submit` hands it a tokenised-on-arrival prompt and
-returns a Stream of events; `Stream.cancel()` frees the slot within one decode step.
+An engine owns one loaded model. `submit` tokenizes a prompt and queues it, its
+events going to a Stream; `Stream.cancel()` frees the slot within one decode step.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class Stream:
     """
 
     def __init__(self) -> None:
+        """Made on the event loop that consumes it."""
         self._events: deque[Event] = deque()
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
@@ -160,7 +161,9 @@ class Engine(Protocol):
     size_bytes: int
     pending: int
 
-    def submit(self, request: CompletionRequest) -> Stream: ...
+    n_vocab: int
+
+    def submit(self, request: CompletionRequest, stream: Stream) -> None: ...
 
     def tokenize(self, text: str) -> list[int]: ...
 
