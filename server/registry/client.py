@@ -46,6 +46,14 @@ USER_AGENT = (
     f"tokenwire Python/{platform.python_version()}"
 )
 MAX_MANIFEST_BYTES = 4 << 20
+# What is read of any body other than a blob's or a manifest's (errors, tokens, upload
+# answers): a registry's 400 MB error page once added 455 MB of memory, read whole.
+MAX_BODY_BYTES = 64 << 10
+# A manifest's claims are checked before anything is planned or allocated: a layer of
+# 2**62 bytes once made the download plan billions of parts and grow past 22 GB.
+# 2 TiB holds the largest published GGUFs (a 671B model at F16 is about 1.3 TB).
+MAX_BLOB_BYTES = 2 << 40
+MAX_LAYERS = 256
 # Ollama splits a blob into 16 download parts (64 upload parts) of 100 MB to 1000 MB.
 MIN_PART, MAX_PART = 100_000_000, 1_000_000_000
 DOWNLOAD_PARTS = 16
@@ -224,7 +232,11 @@ class Repository:
                 h["Authorization"] = used
             request = http.build_request(method, url, headers=h, content=content() if content else None)
             try:
-                resp = await http.send(request, stream=stream, follow_redirects=True)
+                # Always streamed, so no body is read whole; a caller that did not ask
+                # for a stream gets the body read up to MAX_BODY_BYTES.
+                resp = await http.send(request, stream=True, follow_redirects=True)
+                if resp.status_code != 401 and not stream:
+                    return await _capped(resp)
             except httpx.TransportError as err:
                 raise RegistryUnreachable(method, url, err) from None
             if resp.status_code != 401:
@@ -261,7 +273,11 @@ class Repository:
             # Ollama signs the token request only for its own realm host (auth.go).
             headers["Authorization"] = key.sign(signed_payload(str(url)))
         try:
-            resp = await self.client.http.get(url, headers=headers)
+            resp = await _capped(
+                await self.client.http.send(
+                    self.client.http.build_request("GET", url, headers=headers), stream=True
+                )
+            )
         except httpx.TransportError as err:
             raise RegistryUnreachable("GET", str(url), err) from None
         if resp.status_code >= 400:
@@ -322,8 +338,30 @@ class Repository:
         return int(resp.headers.get("content-length", "0") or 0)
 
 
+async def read_up_to(resp: httpx.Response, limit: int) -> bytes:
+    """At most `limit` bytes of a streamed body; the rest is never read."""
+    data = bytearray()
+    async for chunk in resp.aiter_bytes():
+        data += chunk[: limit - len(data)]
+        if len(data) >= limit:
+            break
+    return bytes(data)
+
+
+async def _capped(resp: httpx.Response) -> httpx.Response:
+    """A streamed response as a read one, with its body cut to MAX_BODY_BYTES."""
+    try:
+        body = await read_up_to(resp, MAX_BODY_BYTES)
+    finally:
+        await resp.aclose()
+    return httpx.Response(resp.status_code, headers=resp.headers, content=body, request=resp.request)
+
+
 async def _body_text(resp: httpx.Response) -> str:
-    data = await resp.aread()
+    if resp.is_stream_consumed:
+        data = resp.content
+    else:
+        data = await read_up_to(resp, 4096)
     return data[:4096].decode(errors="replace").strip()
 
 

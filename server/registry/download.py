@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.06  # Ollama reports each layer's progress every 60 ms
 SAVE_EVERY_S = 1.0
 READ_CHUNK = 1 << 20
+MAX_PARTS = 4096
 
 
 @dataclass
@@ -121,6 +122,8 @@ class BlobDownload:
         if parts is None:
             self._discard()
             size = part_size(self.total, DOWNLOAD_PARTS, self.client.options.part_size)
+            # However small the configured part, a plan never has more than MAX_PARTS.
+            size = max(size, -(-self.total // MAX_PARTS))
             parts = [
                 Part(n, offset, min(size, self.total - offset))
                 for n, offset in enumerate(range(0, self.total, size))

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 
 from server.errors import InvalidArgument, NotFound
 from server.modelfile.build import STORE_LOCK, Progress
-from server.registry.client import RegistryClient, Repository, shared
+from server.registry.client import MAX_BLOB_BYTES, MAX_LAYERS, RegistryClient, Repository, shared
 from server.registry.download import PROGRESS_EVERY_S, joined
 from server.registry.upload import BlobUpload
 from server.store import manifest as mf
@@ -34,14 +34,25 @@ def _name(store: ModelStore, text: str) -> Name:
 
 
 def _parse_pulled(raw: bytes) -> mf.Manifest:
+    invalid = "pull model manifest: the registry sent an invalid manifest"
     try:
         manifest = mf.parse_manifest(raw)
+        sizes: dict[str, int] = {}
         for layer in [manifest.config, *manifest.layers]:  # an empty config digest is invalid too
             layer.digest = normalize_digest(layer.digest)
-            if layer.size < 0:
+            if isinstance(layer.size, bool) or not isinstance(layer.size, int):
                 raise ValueError(layer.size)
+            if not 0 <= layer.size <= MAX_BLOB_BYTES:
+                raise InvalidArgument(f"{invalid}: layer {layer.digest} claims {layer.size} bytes")
+            # One digest is one content: two sizes for it do not add up.
+            if sizes.setdefault(layer.digest, layer.size) != layer.size:
+                raise InvalidArgument(f"{invalid}: layer {layer.digest} has two sizes")
+        if len(manifest.layers) > MAX_LAYERS:
+            raise InvalidArgument(f"{invalid}: more than {MAX_LAYERS} layers")
+        if sum(sizes.values()) > MAX_BLOB_BYTES:
+            raise InvalidArgument(f"{invalid}: its layers add up to more than {MAX_BLOB_BYTES} bytes")
     except (ValueError, KeyError, TypeError, InvalidDigest):
-        raise InvalidArgument("pull model manifest: the registry sent an invalid manifest") from None
+        raise InvalidArgument(invalid) from None
     return manifest
 
 
