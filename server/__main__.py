@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 
 from server.app import build_server
 from server.settings import Settings
+from tokenwire_common.settings import SettingError
 
 _LOG = logging.getLogger("tokenwire.server")
 
@@ -32,15 +34,23 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
 
     _LOG.info("shutting down: draining in-flight RPCs for up to %.0fs", settings.shutdown_grace_s)
-    await server.health.enter_graceful_shutdown()
-    await server.grpc_server.stop(settings.shutdown_grace_s)
+    # New RPCs are refused from here on, but health keeps answering: NOT_SERVING.
+    server.drain.draining = True
+    await server.set_serving(False)
+    if not await server.drain.drained(settings.shutdown_grace_s):
+        _LOG.warning("grace period over: cancelling the RPCs still in flight")
+    await server.grpc_server.stop(0)  # ends open health Watch streams too
     await server.scheduler.close()
     _LOG.info("stopped")
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(Settings.from_env()))
+    try:
+        settings = Settings.from_env()
+    except SettingError as e:
+        sys.exit(f"tokenwire server: {e}")
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from server.auth import AuthInterceptor, authenticator_for
+from server.drain import Drain
 from server.interceptors import ErrorInterceptor
 from server.registry.auth import Credentials, OllamaKey
 from server.registry.client import RegistryClient, RegistryOptions
@@ -20,8 +22,10 @@ from server.scheduler import EngineFactory, Scheduler
 from server.services.inference import InferenceService
 from server.services.models import ModelService, VersionService
 from server.settings import Settings
+from server.store.heal import heal
 from server.store.models import ModelStore
 from server.store.seed import seed_default_model
+from server.workers import Workers
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, models_pb2, models_pb2_grpc
 
 SERVICE_NAMES = (
@@ -41,6 +45,7 @@ class Server:
     health: health.aio.HealthServicer
     scheduler: Scheduler
     port: int
+    drain: Drain
 
     async def set_serving(self, serving: bool) -> None:
         status = (
@@ -64,6 +69,7 @@ def _quantizer(src, dest, quant_type: str) -> None:
 
 def build_server(settings: Settings, engine_factory: EngineFactory | None = None) -> Server:
     store = ModelStore(settings.models_dir)
+    heal(store, prune=settings.prune, max_partial_age_s=settings.partial_max_age_s)
     if settings.default_model:
         seed_default_model(store, settings.cache_dir)
     scheduler = Scheduler(
@@ -72,8 +78,14 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
         max_loaded=settings.max_loaded_models,
         max_queue=settings.max_queue,
     )
+    drain = Drain()
+    interceptors: list[grpc.aio.ServerInterceptor] = [drain]
+    authenticator = authenticator_for(settings.basic_auth, settings.api_keys_file)
+    if authenticator.enabled:
+        interceptors.append(AuthInterceptor(authenticator))
+    interceptors.append(ErrorInterceptor())
     server = grpc.aio.server(
-        interceptors=[ErrorInterceptor()],
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -83,8 +95,9 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
             ("grpc.keepalive_permit_without_calls", 1),
         ],
     )
+    workers = Workers()
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(
-        InferenceService(settings, store, scheduler), server
+        InferenceService(settings, store, scheduler, workers), server
     )
     registry = RegistryClient(
         RegistryOptions(
@@ -96,15 +109,28 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
         )
     )
     models_pb2_grpc.add_ModelServiceServicer_to_server(
-        ModelService(store, _quantizer, scheduler, registry), server
+        ModelService(store, _quantizer, scheduler, registry, workers), server
     )
     models_pb2_grpc.add_VersionServiceServicer_to_server(VersionService(), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
-    port = server.add_insecure_port(settings.grpc_addr)
+    if settings.reflection:
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+    port = _listen(server, settings)
     if port == 0:
         raise OSError(f"cannot listen on {settings.grpc_addr}")
-    return Server(server, health_servicer, scheduler, port)
+    return Server(server, health_servicer, scheduler, port, drain)
+
+
+def _listen(server: grpc.aio.Server, settings: Settings) -> int:
+    """Plain, TLS, or mutual TLS (a client CA: a client certificate is required)."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return server.add_insecure_port(settings.grpc_addr)
+    credentials = grpc.ssl_server_credentials(
+        [(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())],
+        root_certificates=settings.tls_client_ca.read_bytes() if settings.tls_client_ca else None,
+        require_client_auth=settings.tls_client_ca is not None,
+    )
+    return server.add_secure_port(settings.grpc_addr, credentials)

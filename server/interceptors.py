@@ -11,13 +11,15 @@ import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from server.errors import TokenwireError
+from server.errors import InvalidArgument, TokenwireError
+from tokenwire_common.limits import clip
 
 _LOG = logging.getLogger(__name__)
 DOMAIN = "tokenwire.dev"
@@ -31,13 +33,72 @@ def _status(exc: BaseException) -> grpc.Status:
         message = f"an error was encountered while running the model: {exc}"
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN, metadata=metadata))
-    return rpc_status.to_status(status_pb2.Status(code=code.value[0], message=message, details=[info]))
+    status = status_pb2.Status(code=code.value[0], message=clip(message), details=[info])
+    return rpc_status.to_status(status)
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
     if not isinstance(exc, TokenwireError):
         _LOG.exception("%s failed", method, exc_info=exc)
     await context.abort_with_status(_status(exc))
+
+
+class _Undecodable:
+    """What a request that protobuf could not parse becomes, so the handler can answer
+    INVALID_ARGUMENT (a deserializer that raises makes grpcio answer UNKNOWN)."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+def _tolerant(deserializer: Callable[[bytes], object] | None) -> Callable[[bytes], object] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> object:
+        try:
+            return deserializer(data)
+        except Exception as exc:
+            return _Undecodable(exc)
+
+    return decode
+
+
+def _check_decoded(request: object) -> None:
+    if isinstance(request, _Undecodable):
+        raise InvalidArgument(f"invalid request: the message could not be decoded ({request.error})")
+
+
+async def _checked_stream(requests: AsyncIterator) -> AsyncIterator:
+    async for request in requests:
+        _check_decoded(request)
+        yield request
+
+
+Behaviour = Callable[..., Any]
+
+
+def rewrap(
+    handler: grpc.RpcMethodHandler,
+    around: Callable[[Behaviour, bool], Behaviour],
+    around_stream: Callable[[Behaviour], Behaviour],
+) -> grpc.RpcMethodHandler:
+    """The same handler with its behaviour wrapped: `around(fn, streamed_request)` for
+    handlers that return once (and streaming ones written as coroutines, such as health
+    Watch), `around_stream(fn)` for async-generator handlers. Requests that protobuf
+    cannot parse reach the behaviour as _Undecodable."""
+    decode, encode = _tolerant(handler.request_deserializer), handler.response_serializer
+
+    def streaming(fn: Behaviour) -> Behaviour:
+        return around_stream(fn) if inspect.isasyncgenfunction(fn) else around(fn, False)
+
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(around(handler.unary_unary, False), decode, encode)
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream), decode, encode)
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(around(handler.stream_unary, True), decode, encode)
+    return handler  # no bidirectional RPCs of ours: reflection's is left as it is
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -51,9 +112,13 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             return handler
         method = handler_call_details.method
 
-        def wrap_unary(fn):
+        def around(fn: Behaviour, streamed_request: bool) -> Behaviour:
             async def call(request, context):
                 try:
+                    if streamed_request:
+                        request = _checked_stream(request)
+                    else:
+                        _check_decoded(request)
                     return await fn(request, context)
                 except (asyncio.CancelledError, grpc.aio.AbortError):
                     raise
@@ -62,13 +127,10 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
             return call
 
-        def wrap_stream(fn):
-            if not inspect.isasyncgenfunction(fn):
-                # Handlers that stream with context.write() (e.g. health Watch) are coroutines.
-                return wrap_unary(fn)
-
+        def around_stream(fn: Behaviour) -> Behaviour:
             async def call(request, context) -> AsyncIterator:
                 try:
+                    _check_decoded(request)
                     async for item in fn(request, context):
                         yield item
                 except (asyncio.CancelledError, grpc.aio.AbortError):
@@ -78,20 +140,4 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
             return call
 
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                wrap_unary(handler.unary_unary), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                wrap_stream(handler.unary_stream), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                wrap_unary(handler.stream_unary), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.stream_stream:
-            return grpc.stream_stream_rpc_method_handler(
-                wrap_stream(handler.stream_stream), handler.request_deserializer, handler.response_serializer
-            )
-        return handler
+        return rewrap(handler, around, around_stream)

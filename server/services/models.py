@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import queue
 from collections.abc import AsyncIterator, Iterator
 
 from google.protobuf import json_format, struct_pb2
@@ -27,6 +26,7 @@ from server.store.gguf_info import GGUFInfo, NotGGUF, read_info
 from server.store.models import Model, ModelStore
 from server.store.names import InvalidName, parse_name
 from server.version import OLLAMA_API_VERSION
+from server.workers import Workers
 from tokenwire.v1 import models_pb2, models_pb2_grpc, types_pb2
 from tokenwire_common.structs import whole_numbers_as_ints
 
@@ -137,28 +137,39 @@ class _UploadAborted(Exception):
 
 
 class _ChunkPipe:
-    """Hands chunks from the event loop to the writing thread, with backpressure."""
+    """Hands chunks from the event loop to the writing thread, with backpressure.
+
+    The loop side never takes a thread: it awaits an asyncio queue, and the writer
+    thread takes from it through the loop. (A blocking put in a thread per chunk had
+    shared the default executor with the writers themselves, so six concurrent
+    uploads filled it and deadlocked the model service.)
+    """
 
     _ABORT = object()
 
     def __init__(self, depth: int = 8):
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._loop = asyncio.get_running_loop()
+        self._q: asyncio.Queue = asyncio.Queue(maxsize=depth)
+        self._aborted = False
 
     async def put(self, data: bytes | None) -> None:
-        await asyncio.to_thread(self._q.put, data)
+        if not self._aborted:  # after an abort nobody reads: drop, never wait
+            await self._q.put(data)
 
     def abort(self) -> None:
+        self._aborted = True
         while True:
             try:
                 self._q.put_nowait(self._ABORT)
                 return
-            except queue.Full:
-                with contextlib.suppress(queue.Empty):
+            except asyncio.QueueFull:
+                with contextlib.suppress(asyncio.QueueEmpty):
                     self._q.get_nowait()
 
     def chunks(self) -> Iterator[bytes]:
+        """Called in the writer thread."""
         while True:
-            data = self._q.get()
+            data = asyncio.run_coroutine_threadsafe(self._q.get(), self._loop).result()
             if data is None:
                 return
             if data is self._ABORT:
@@ -168,8 +179,14 @@ class _ChunkPipe:
 
 class ModelService(models_pb2_grpc.ModelServiceServicer):
     def __init__(
-        self, store: ModelStore, quantizer: build.Quantizer, scheduler: Scheduler, registry: RegistryClient
+        self,
+        store: ModelStore,
+        quantizer: build.Quantizer,
+        scheduler: Scheduler,
+        registry: RegistryClient,
+        workers: Workers,
     ):
+        self._workers = workers
         self._store = store
         self._quantizer = quantizer
         self._scheduler = scheduler
@@ -324,9 +341,11 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
             return models_pb2.CreateBlobResponse(created=False)
         # Hash and write in a thread while chunks arrive: never the whole blob in memory.
         pipe = _ChunkPipe()
-        writer = asyncio.ensure_future(
-            asyncio.to_thread(self._store.blobs.write_chunks, digest, pipe.chunks())
-        )
+        write = self._store.blobs.write_chunks
+        writer = asyncio.ensure_future(self._workers.blob(write, digest, pipe.chunks()))
+        # A writer that stops early (disk full, a digest mismatch) must not leave puts
+        # waiting on a queue nobody reads; its error surfaces at `await writer`.
+        writer.add_done_callback(lambda _: pipe.abort())
         try:
             await pipe.put(first.data)
             async for msg in it:
@@ -337,6 +356,7 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
             raise InvalidArgument(str(e)) from None
         except BaseException:
             pipe.abort()  # the writer's iterator raises, so it deletes its temporary file
+            writer.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved: no warning
             raise
         return models_pb2.CreateBlobResponse(created=True)
 

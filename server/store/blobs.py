@@ -79,7 +79,7 @@ class BlobStore:
         if dest.exists():
             return
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + f"-partial-{os.getpid()}")
+        tmp = dest.with_name(dest.name + f"-import-{os.getpid()}.tmp")  # heal.py removes leftovers
         tmp.unlink(missing_ok=True)
         try:
             os.link(src, tmp)
