@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 
 # Before gRPC starts (rest_shim.app imports it): the shim's channel reads its socket on
 # gRPC's classic polling path instead of handing every frame to an EventEngine thread
@@ -17,10 +18,14 @@ import uvloop
 
 from rest_shim.app import create_app
 from rest_shim.settings import Settings
+from tokenwire_common.settings import SettingError
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingError as e:
+        sys.exit(f"tokenwire shim: {e}")
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -31,6 +36,8 @@ def main() -> None:
         timeout_graceful_shutdown=30,
         server_header=False,
         http="httptools",  # C HTTP parser: less CPU per request and per streamed chunk
+        ssl_certfile=settings.https_cert,
+        ssl_keyfile=settings.https_key,
     )
     # Listen before announcing the port: a client that connects at once waits in the
     # backlog until uvicorn accepts, instead of being refused.

@@ -38,13 +38,7 @@ def create_app(settings: Settings):
 def _fastapi_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        channel = grpc.aio.insecure_channel(
-            settings.grpc_target,
-            options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ],
-        )
+        channel = _channel(settings)
         app.state.stubs = Stubs(
             inference=inference_pb2_grpc.InferenceServiceStub(channel),
             models=models_pb2_grpc.ModelServiceStub(channel),
@@ -65,11 +59,13 @@ def _fastapi_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(ShimError)
     async def shim_error(request: Request, exc: ShimError) -> Response:
-        if request.url.path == "/v1/messages":
-            return anthropic.anthropic_error(exc.status, exc.message)
-        if request.url.path.startswith("/v1/"):
-            return openai.openai_error(exc.status, exc.message)
-        return streaming.error_response(exc.status, exc.message)
+        return _envelope(request, exc.status, exc.message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # A bug, not the client's mistake: logged by Starlette, and answered in the
+        # route's JSON envelope (never Starlette's plain-text page).
+        return _envelope(request, 500, "internal error in the REST shim")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -81,3 +77,27 @@ def _fastapi_app(settings: Settings) -> FastAPI:
         return streaming.error_response(exc.status_code, str(exc.detail))
 
     return app
+
+
+def _channel(settings: Settings) -> grpc.aio.Channel:
+    options = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+    if not settings.grpc_tls:
+        return grpc.aio.insecure_channel(settings.grpc_target, options=options)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=settings.grpc_ca.read_bytes() if settings.grpc_ca else None,
+        private_key=settings.grpc_client_key.read_bytes() if settings.grpc_client_key else None,
+        certificate_chain=settings.grpc_client_cert.read_bytes() if settings.grpc_client_cert else None,
+    )
+    return grpc.aio.secure_channel(settings.grpc_target, credentials, options=options)
+
+
+def _envelope(request: Request, status: int, message: str) -> Response:
+    """An error in the envelope of the API the path belongs to."""
+    if request.url.path == "/v1/messages":
+        return anthropic.anthropic_error(status, message)
+    if request.url.path.startswith("/v1/"):
+        return openai.openai_error(status, message)
+    return streaming.error_response(status, message)

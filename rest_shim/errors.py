@@ -38,6 +38,16 @@ def message(err: grpc.aio.AioRpcError) -> str:
     return err.details() or err.code().name.lower()
 
 
+def www_authenticate(err: grpc.aio.AioRpcError) -> str | None:
+    """The challenge a server that refused credentials sent (trailing metadata)."""
+    if err.code() != grpc.StatusCode.UNAUTHENTICATED:
+        return None
+    for key, value in err.trailing_metadata() or ():
+        if key == "www-authenticate" and isinstance(value, str):
+            return value
+    return None
+
+
 class ShimError(Exception):
     """An error the shim itself detects (bad JSON, wrong field types) with its HTTP status."""
 

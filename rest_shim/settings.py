@@ -1,19 +1,32 @@
-"""The shim's one Settings object, read once from the environment in __main__."""
+"""The shim's one Settings object, read once from the environment in __main__.
+
+Each variable is declared once in SPEC (name, default, parser, doc); the README's
+table is made from it.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from tokenwire_common import settings as s
+
 DEFAULT_PORT = 11434
+DEADLINE_PREFIX = "TOKENWIRE_DEADLINE_"
+# The routes whose gRPC deadline TOKENWIRE_DEADLINE_<ROUTE> sets.
+DEADLINE_ROUTES = (
+    "generate", "chat", "embed", "embeddings", "tags", "show", "ps",
+    "create", "copy", "delete", "pull", "push",
+)  # fmt: skip
 
 
 def parse_ollama_host(value: str) -> tuple[str, int]:
-    """OLLAMA_HOST as Ollama reads it (reference §9): host, host:port, :port, [v6],
+    """OLLAMA_HOST as Ollama reads it: host, host:port, :port, [v6],
     scheme://host[:port]. No scheme -> port 11434; http -> 80; https -> 443."""
-    value = value.strip().strip("\"'").strip()
+    value = s.clean(value)
     if not value:
         return "127.0.0.1", DEFAULT_PORT
     scheme, default_port = "http", DEFAULT_PORT
@@ -29,46 +42,71 @@ def parse_ollama_host(value: str) -> tuple[str, int]:
     return host, port
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    return tuple(o.strip() for o in raw.split(",") if o.strip())
+
+
+SPEC: tuple[s.Setting, ...] = (
+    s.Setting("listen", "OLLAMA_HOST", ("127.0.0.1", DEFAULT_PORT), parse_ollama_host,
+              "where the shim listens (Ollama's forms: `host`, `host:port`, `:port`, `scheme://host:port`)",
+              shown="127.0.0.1:11434"),
+    s.Setting("grpc_target", "TOKENWIRE_GRPC_ADDR", "127.0.0.1:50051", s.text,
+              "shim: the gRPC server (or a load-balanced address) it calls"),
+    s.Setting("origins", "OLLAMA_ORIGINS", (), _origins,
+              "extra CORS origins, comma-separated, wildcards allowed"),
+    s.Setting("max_body_bytes", "TOKENWIRE_MAX_BODY_BYTES", 64 * 1024 * 1024, s.integer(1),
+              "shim: largest JSON body (413 past it; blob uploads stream)"),
+    s.Setting("grpc_tls", "TOKENWIRE_GRPC_TLS", False, s.boolean,
+              "shim: call the server over TLS (implied by `TOKENWIRE_GRPC_CA`)", shown="false"),
+    s.Setting("grpc_ca", "TOKENWIRE_GRPC_CA", None, s.path,
+              "shim: CA that signed the server's certificate (PEM; default: the system's)"),
+    s.Setting("grpc_client_cert", "TOKENWIRE_GRPC_CLIENT_CERT", None, s.path,
+              "shim: client certificate for mutual TLS (PEM)"),
+    s.Setting("grpc_client_key", "TOKENWIRE_GRPC_CLIENT_KEY", None, s.path,
+              "shim: client certificate's key (PEM)"),
+    s.Setting("https_cert", "TOKENWIRE_HTTPS_CERT", None, s.path,
+              "shim: serve HTTPS with this certificate (PEM) and `TOKENWIRE_HTTPS_KEY`"),
+    s.Setting("https_key", "TOKENWIRE_HTTPS_KEY", None, s.path, "shim: the HTTPS certificate's key (PEM)"),
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
-    # Where the gRPC server listens (may be a load-balanced address in a mesh).
-    grpc_target: str = "127.0.0.1:50051"
-    # Per-route gRPC deadlines in seconds (TOKENWIRE_DEADLINE_<ROUTE>, e.g.
-    # TOKENWIRE_DEADLINE_GENERATE=300); absent = no deadline, as Ollama has none.
-    deadlines: tuple[tuple[str, float], ...] = ()
-    # Extra CORS origins (OLLAMA_ORIGINS, comma-separated, wildcards allowed).
-    origins: tuple[str, ...] = ()
-    # Largest JSON request body (TOKENWIRE_MAX_BODY_BYTES); blob uploads stream and are exempt.
-    max_body_bytes: int = 64 * 1024 * 1024
+    host: str
+    port: int
+    grpc_target: str
+    origins: tuple[str, ...]
+    max_body_bytes: int
+    grpc_tls: bool
+    grpc_ca: Path | None
+    grpc_client_cert: Path | None
+    grpc_client_key: Path | None
+    https_cert: Path | None
+    https_key: Path | None
+    # Per-route gRPC deadlines in seconds (TOKENWIRE_DEADLINE_<ROUTE>); absent = none,
+    # as Ollama has none.
+    deadlines: tuple[tuple[str, float], ...]
 
     def deadline(self, route: str) -> float | None:
         return dict(self.deadlines).get(route)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Raises SettingError, naming the variable, for a value that cannot be used."""
         env = os.environ if env is None else env
-        host, port = parse_ollama_host(env.get("OLLAMA_HOST", ""))
-        target = env.get("TOKENWIRE_GRPC_ADDR", "").strip() or "127.0.0.1:50051"
-        prefix = "TOKENWIRE_DEADLINE_"
+        values = s.load(SPEC, env)
+        host, port = values.pop("listen")
         deadlines = []
-        for key, value in env.items():
-            if key.startswith(prefix) and value.strip():
+        for route in DEADLINE_ROUTES:
+            name = DEADLINE_PREFIX + route.upper()
+            if raw := s.clean(env.get(name)):
                 try:
-                    deadlines.append((key[len(prefix) :].lower(), float(value)))
-                except ValueError:
-                    pass
-        origins = tuple(o.strip() for o in env.get("OLLAMA_ORIGINS", "").split(",") if o.strip())
-        try:
-            max_body = int(env.get("TOKENWIRE_MAX_BODY_BYTES", "") or cls.max_body_bytes)
-        except ValueError:
-            max_body = cls.max_body_bytes
-        return cls(
-            host=host,
-            port=port,
-            grpc_target=target,
-            deadlines=tuple(sorted(deadlines)),
-            origins=origins,
-            max_body_bytes=max_body,
-        )
+                    deadlines.append((route, s.seconds(raw)))
+                except ValueError as e:
+                    raise s.SettingError(f"{name}={raw!r}: {e}") from None
+        if bool(values["grpc_client_cert"]) != bool(values["grpc_client_key"]):
+            raise s.SettingError("TOKENWIRE_GRPC_CLIENT_CERT and TOKENWIRE_GRPC_CLIENT_KEY go together")
+        if bool(values["https_cert"]) != bool(values["https_key"]):
+            raise s.SettingError("TOKENWIRE_HTTPS_CERT and TOKENWIRE_HTTPS_KEY go together")
+        values["grpc_tls"] = values["grpc_tls"] or bool(values["grpc_ca"] or values["grpc_client_cert"])
+        return cls(host=host, port=port, deadlines=tuple(deadlines), **values)

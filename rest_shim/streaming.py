@@ -16,7 +16,7 @@ import grpc
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from rest_shim.errors import http_status
+from rest_shim.errors import http_status, www_authenticate
 from rest_shim.errors import message as error_message
 from tokenwire_common import gojson
 
@@ -32,8 +32,20 @@ def error_response(status: int, message: str) -> Response:
     return json_response({"error": message}, status)
 
 
-def rpc_error_response(err: grpc.aio.AioRpcError) -> Response:
-    return error_response(http_status(err.code()), error_message(err))
+def rpc_error_in(envelope: Callable[[int, str], Response]) -> Callable[[grpc.aio.AioRpcError], Response]:
+    """A gRPC error as an HTTP error in an API's envelope; a refusal for credentials
+    carries the server's challenge as WWW-Authenticate."""
+
+    def render(err: grpc.aio.AioRpcError) -> Response:
+        response = envelope(http_status(err.code()), error_message(err))
+        if challenge := www_authenticate(err):
+            response.headers["www-authenticate"] = challenge
+        return response
+
+    return render
+
+
+rpc_error_response = rpc_error_in(error_response)
 
 
 async def _until_disconnect(request: Request) -> None:
@@ -86,7 +98,27 @@ async def single(
         call.cancel()
 
 
+async def _first_or_disconnect(request: Request, it: AsyncIterator[Any]) -> tuple[bool, Any]:
+    """(True, first message) or, if the client leaves first, (False, None).
+
+    Until the first message a streamed request may wait for a slot or sit in a long
+    prefill with no byte to send: the client's leaving is noticed here, not at the
+    first write (four abandoned long prompts once delayed the next user's first token
+    from 0.13 s to 26-43 s)."""
+    first = asyncio.ensure_future(it.__anext__())
+    watch = asyncio.ensure_future(_until_disconnect(request))
+    try:
+        await asyncio.wait({first, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+    if not first.done():
+        first.cancel()
+        return False, None
+    return True, first.result()
+
+
 async def frames(
+    request: Request,
     call: grpc.aio.UnaryStreamCall,
     encode: Callable[[Any], Iterable[bytes]],
     *,
@@ -100,11 +132,14 @@ async def frames(
     after it is a final error frame in the 200 stream; `end` closes a stream."""
     it = call.__aiter__()
     try:
-        first = await it.__anext__()
+        arrived, first = await _first_or_disconnect(request, it)
     except StopAsyncIteration:
         return Response(status_code=200, media_type=media_type)
     except grpc.aio.AioRpcError as err:
         return rpc_error(err)
+    if not arrived:
+        call.cancel()
+        return error_response(499, "request canceled")
 
     async def body() -> AsyncIterator[bytes]:
         try:
@@ -125,9 +160,10 @@ def _ndjson_line(obj: Any) -> bytes:
     return (gojson.dumps(obj) + "\n").encode()
 
 
-async def ndjson(call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]) -> Response:
+async def ndjson(request: Request, call: grpc.aio.UnaryStreamCall, encode: Callable[[Any], Any]) -> Response:
     """Stream a server-streaming call as NDJSON, one encoded message a line."""
     return await frames(
+        request,
         call,
         lambda msg: (_ndjson_line(encode(msg)),),
         media_type=NDJSON,
@@ -142,7 +178,7 @@ async def ndjson_or_single(
     request, one JSON object (the server then sends only its aggregated last message)."""
     if pb.HasField("stream") and not pb.stream:
         return await single(request, call, encode)
-    return await ndjson(call, encode)
+    return await ndjson(request, call, encode)
 
 
 class CancellingStream(StreamingResponse):

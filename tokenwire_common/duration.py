@@ -54,6 +54,8 @@ def parse_go_duration(text: str) -> int:
             raise DurationError(f'time: invalid duration "{orig}"')
         total += float(m.group(1)) * _UNITS[m.group(2)]
         pos = m.end()
+    if total > FOREVER_NS:  # Go's ParseDuration refuses what overflows int64
+        raise DurationError(f'time: invalid duration "{orig}"')
     return sign * int(total)
 
 
@@ -62,7 +64,12 @@ def keep_alive_from_json(value: object) -> int:
     if isinstance(value, bool):
         raise DurationError("Unsupported type: 'bool'")
     if isinstance(value, int | float):
-        ns = int(value * 10**9)
+        if value != value:
+            raise DurationError("Unsupported type: 'float'")
+        # Go converts seconds * 1e9 to an int64 Duration; past its range amd64 gives
+        # the most negative value, which Ollama reads as "forever".
+        ns = value * 10**9 if isinstance(value, int) else value * 1e9
+        ns = FOREVER_NS if abs(ns) >= FOREVER_NS else int(ns)
     elif isinstance(value, str):
         ns = parse_go_duration(value)
     else:

@@ -31,39 +31,63 @@ def check_types(body: dict, struct: str, spec: dict[str, str]) -> None:
     """Reject wrong JSON types with Go's decode error, as Ollama's handlers do (400).
 
     spec maps a key to one of: string, bool, int, float, []int, []string, object, any.
-    null is always accepted (Go leaves the zero value).
+    null is always accepted (Go leaves the zero value); so is null inside a list, where
+    Go decodes the element's zero value, which replaces it in `body`.
     """
     for key, go_type in spec.items():
         v = body.get(key)
         if v is None or go_type == "any":
             continue
-        ok = {
-            "string": isinstance(v, str),
-            "bool": isinstance(v, bool),
-            "int": isinstance(v, int) and not isinstance(v, bool),
-            "float": isinstance(v, int | float) and not isinstance(v, bool),
-            "object": isinstance(v, dict),
-            "[]int": isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v),
-            "[]string": isinstance(v, list) and all(isinstance(x, str) for x in v),
-            "[]object": isinstance(v, list) and all(isinstance(x, dict) for x in v),
-        }[go_type]
-        if not ok:
-            shown = {"int": "int", "float": "float64", "[]object": "[]api.Message"}.get(go_type, go_type)
-            kind = _kind(v)
-            if isinstance(v, list) and go_type.startswith("[]"):
-                bad = next(x for x in v if x is not None)
-                kind = _kind(bad)
-                shown = shown[2:]
-            raise ShimError(
-                400, f"json: cannot unmarshal {kind} into Go struct field {struct}.{key} of type {shown}"
-            )
+        if go_type.startswith("[]") and isinstance(v, list) and any(x is None for x in v):
+            zero = _ZERO[go_type[2:]]
+            v = body[key] = [zero() if x is None else x for x in v]
+        if isinstance(v, list) and go_type.startswith("[]"):
+            bad = next((x for x in v if not _IS[go_type[2:]](x)), _GOOD)
+            if bad is _GOOD:
+                continue
+            kind, shown = _kind_of(bad, go_type[2:]), _SHOWN.get(go_type, go_type)[2:]
+        elif go_type.startswith("[]") or not _IS[go_type](v):
+            kind, shown = _kind_of(v, go_type), _SHOWN.get(go_type, go_type)
+        else:
+            continue
+        raise ShimError(
+            400, f"json: cannot unmarshal {kind} into Go struct field {struct}.{key} of type {shown}"
+        )
+
+
+_GOOD = object()
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _is_int(x: Any) -> bool:
+    # Go's int is 64 bits: a larger number does not decode into it.
+    return isinstance(x, int) and not isinstance(x, bool) and _INT64[0] <= x <= _INT64[1]
+
+
+_IS = {
+    "string": lambda x: isinstance(x, str),
+    "bool": lambda x: isinstance(x, bool),
+    "int": _is_int,
+    "float": lambda x: isinstance(x, int | float) and not isinstance(x, bool),
+    "object": lambda x: isinstance(x, dict),
+}
+_ZERO = {"int": int, "string": str, "object": dict}
+_SHOWN = {"int": "int", "float": "float64", "[]object": "[]api.Message"}
+
+
+def _kind_of(v: Any, go_type: str) -> str:
+    """Go names a number too large for an int by its text: `number 1e+30`."""
+    if go_type == "int" and isinstance(v, int) and not isinstance(v, bool):
+        return f"number {v}"
+    return _kind(v)
 
 
 # ------------------------------------------------------------- options
 
 
 def options_to_pb(options: Any) -> types_pb2.Options | None:
-    """Ollama's Options.FromMap: unknown keys ignored; wrong types are errors (500, as Ollama)."""
+    """Ollama's Options.FromMap: unknown keys ignored; wrong types are errors, with
+    Ollama's words but 400 (Ollama answers 500 for this mistake of the client's)."""
     if options is None:
         return None
     if not isinstance(options, dict):
@@ -79,21 +103,24 @@ def options_to_pb(options: Any) -> types_pb2.Options | None:
             continue
         if kind == "int":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ShimError(500, f'option "{key}" must be of type integer')
-            setattr(pb, key, int(value))
+                raise ShimError(400, f'option "{key}" must be of type integer')
+            try:
+                setattr(pb, key, int(value))
+            except (ValueError, OverflowError):  # beyond the field's int32/int64
+                raise ShimError(400, f'option "{key}" is out of range: {value}') from None
         elif kind == "float":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ShimError(500, f'option "{key}" must be of type float32')
+                raise ShimError(400, f'option "{key}" must be of type float32')
             setattr(pb, key, float(value))
         elif kind == "bool":
             if not isinstance(value, bool):
-                raise ShimError(500, f'option "{key}" must be of type boolean')
+                raise ShimError(400, f'option "{key}" must be of type boolean')
             setattr(pb, key, value)
         else:
             if not isinstance(value, list):
-                raise ShimError(500, f'option "{key}" must be of type array')
+                raise ShimError(400, f'option "{key}" must be of type array')
             if not all(isinstance(v, str) for v in value):
-                raise ShimError(500, f'option "{key}" must be of type an array of strings')
+                raise ShimError(400, f'option "{key}" must be of type an array of strings')
             pb.stop.extend(value)
     return pb
 

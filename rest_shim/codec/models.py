@@ -170,6 +170,18 @@ def push_request_to_pb(body: dict[str, Any]) -> models_pb2.PushModelRequest:
     return _transfer_request(body, "PushRequest", models_pb2.PushModelRequest)
 
 
+def copy_request_to_pb(body: dict[str, Any]) -> models_pb2.CopyModelRequest:
+    common.check_types(body, "CopyRequest", {"source": "string", "destination": "string"})
+    return models_pb2.CopyModelRequest(
+        source=body.get("source") or "", destination=body.get("destination") or ""
+    )
+
+
+def delete_request_to_pb(body: dict[str, Any]) -> models_pb2.DeleteModelRequest:
+    common.check_types(body, "DeleteRequest", {"model": "string", "name": "string"})
+    return models_pb2.DeleteModelRequest(model=body.get("model") or body.get("name") or "")
+
+
 def progress_from_pb(pb: Any) -> dict[str, Any]:
     """Ollama's ProgressResponse: status, then digest/total/completed when set."""
     d: dict[str, Any] = {"status": pb.status}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from rest_shim import streaming
-from rest_shim.body import read_json
+from rest_shim import calls, streaming
+from rest_shim.body import decode
 from rest_shim.codec import anthropic
 from rest_shim.errors import http_status
 from rest_shim.errors import message as error_message
@@ -20,8 +19,7 @@ def anthropic_error(status: int, message: str) -> Response:
     return streaming.json_response(anthropic.error_body(status, message), status)
 
 
-def _rpc_error(err: grpc.aio.AioRpcError) -> Response:
-    return anthropic_error(http_status(err.code()), error_message(err))
+_rpc_error = streaming.rpc_error_in(anthropic_error)
 
 
 def _event(name: str, data: dict) -> bytes:
@@ -30,13 +28,14 @@ def _event(name: str, data: dict) -> bytes:
 
 @router.post("/v1/messages")
 async def messages(request: Request) -> Response:
-    pb, stream = anthropic.messages_request_to_pb(await read_json(request, "MessagesRequest"))
-    call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
+    pb, stream = await decode(request, "MessagesRequest", anthropic.messages_request_to_pb)
+    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat"))
     if not stream:
         mid = anthropic.new_id()
         return await streaming.single(request, call, lambda m: anthropic.message_from_pb(m, mid), _rpc_error)
     events = anthropic.StreamEvents(pb.model)
     return await streaming.frames(
+        request,
         call,
         lambda msg: [_event(name, data) for name, data in events.convert(msg)],
         media_type="text/event-stream",

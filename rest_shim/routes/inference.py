@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from rest_shim import streaming
-from rest_shim.body import read_json
+from rest_shim import calls, streaming
+from rest_shim.body import decode
 from rest_shim.codec.chat import chat_request_to_pb, chat_response_from_pb
 from rest_shim.codec.embed import (
     embed_request_to_pb,
@@ -21,31 +21,27 @@ router = APIRouter()
 
 @router.post("/api/generate")
 async def generate(request: Request) -> Response:
-    pb = generate_request_to_pb(await read_json(request, "GenerateRequest"))
-    call = request.app.state.stubs.inference.Generate(
-        pb, timeout=request.app.state.settings.deadline("generate")
-    )
+    pb = await decode(request, "GenerateRequest", generate_request_to_pb)
+    call = request.app.state.stubs.inference.Generate(pb, **calls.options(request, "generate"))
     return await streaming.ndjson_or_single(request, pb, call, generate_response_from_pb)
 
 
 @router.post("/api/chat")
 async def chat(request: Request) -> Response:
-    pb = chat_request_to_pb(await read_json(request, "ChatRequest"))
-    call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
+    pb = await decode(request, "ChatRequest", chat_request_to_pb)
+    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat"))
     return await streaming.ndjson_or_single(request, pb, call, chat_response_from_pb)
 
 
 @router.post("/api/embed")
 async def embed(request: Request) -> Response:
-    pb = embed_request_to_pb(await read_json(request, "EmbedRequest"))
-    call = request.app.state.stubs.inference.Embed(pb, timeout=request.app.state.settings.deadline("embed"))
+    pb = await decode(request, "EmbedRequest", embed_request_to_pb)
+    call = request.app.state.stubs.inference.Embed(pb, **calls.options(request, "embed"))
     return await streaming.unary(request, call, embed_response_from_pb)
 
 
 @router.post("/api/embeddings")
 async def embeddings(request: Request) -> Response:
-    pb = embeddings_request_to_pb(await read_json(request, "EmbeddingRequest"))
-    call = request.app.state.stubs.inference.Embeddings(
-        pb, timeout=request.app.state.settings.deadline("embeddings")
-    )
+    pb = await decode(request, "EmbeddingRequest", embeddings_request_to_pb)
+    call = request.app.state.stubs.inference.Embeddings(pb, **calls.options(request, "embeddings"))
     return await streaming.unary(request, call, embeddings_response_from_pb)

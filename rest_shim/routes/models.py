@@ -8,11 +8,12 @@ import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from rest_shim import streaming
-from rest_shim.body import read_json
-from rest_shim.codec import common
+from rest_shim import calls, streaming
+from rest_shim.body import decode
 from rest_shim.codec.models import (
+    copy_request_to_pb,
     create_request_to_pb,
+    delete_request_to_pb,
     list_models_response_from_pb,
     list_running_response_from_pb,
     progress_from_pb,
@@ -31,16 +32,11 @@ def _stub(request: Request):
     return request.app.state.stubs.models
 
 
-def _deadline(request: Request, route: str) -> float | None:
-    """TOKENWIRE_DEADLINE_<ROUTE> (e.g. TOKENWIRE_DEADLINE_PULL=3600), none by default."""
-    return request.app.state.settings.deadline(route)
-
-
 @router.api_route("/api/tags", methods=["GET", "HEAD"])
 async def tags(request: Request) -> Response:
     return await streaming.unary(
         request,
-        _stub(request).ListModels(models_pb2.ListModelsRequest(), timeout=_deadline(request, "tags")),
+        _stub(request).ListModels(models_pb2.ListModelsRequest(), **calls.options(request, "tags")),
         list_models_response_from_pb,
     )
 
@@ -48,23 +44,23 @@ async def tags(request: Request) -> Response:
 @router.get("/api/ps")
 async def ps(request: Request) -> Response:
     call = _stub(request).ListRunningModels(
-        models_pb2.ListRunningModelsRequest(), timeout=_deadline(request, "ps")
+        models_pb2.ListRunningModelsRequest(), **calls.options(request, "ps")
     )
     return await streaming.unary(request, call, list_running_response_from_pb)
 
 
 @router.post("/api/show")
 async def show(request: Request) -> Response:
-    pb = show_request_to_pb(await read_json(request, "ShowRequest"))
+    pb = await decode(request, "ShowRequest", show_request_to_pb)
     return await streaming.unary(
-        request, _stub(request).ShowModel(pb, timeout=_deadline(request, "show")), show_response_from_pb
+        request, _stub(request).ShowModel(pb, **calls.options(request, "show")), show_response_from_pb
     )
 
 
 @router.post("/api/create")
 async def create(request: Request) -> Response:
-    pb = create_request_to_pb(await read_json(request, "CreateRequest"))
-    return await _progress(request, pb, _stub(request).CreateModel(pb, timeout=_deadline(request, "create")))
+    pb = await decode(request, "CreateRequest", create_request_to_pb)
+    return await _progress(request, pb, _stub(request).CreateModel(pb, **calls.options(request, "create")))
 
 
 async def _progress(request: Request, pb, call) -> Response:
@@ -74,14 +70,14 @@ async def _progress(request: Request, pb, call) -> Response:
 
 @router.post("/api/pull")
 async def pull(request: Request) -> Response:
-    pb = pull_request_to_pb(await read_json(request, "PullRequest"))
-    return await _progress(request, pb, _stub(request).PullModel(pb, timeout=_deadline(request, "pull")))
+    pb = await decode(request, "PullRequest", pull_request_to_pb)
+    return await _progress(request, pb, _stub(request).PullModel(pb, **calls.options(request, "pull")))
 
 
 @router.post("/api/push")
 async def push(request: Request) -> Response:
-    pb = push_request_to_pb(await read_json(request, "PushRequest"))
-    return await _progress(request, pb, _stub(request).PushModel(pb, timeout=_deadline(request, "push")))
+    pb = await decode(request, "PushRequest", push_request_to_pb)
+    return await _progress(request, pb, _stub(request).PushModel(pb, **calls.options(request, "push")))
 
 
 def _empty(_: object) -> None:
@@ -90,30 +86,26 @@ def _empty(_: object) -> None:
 
 @router.post("/api/copy")
 async def copy(request: Request) -> Response:
-    body = await read_json(request, "CopyRequest")
-    common.check_types(body, "CopyRequest", {"source": "string", "destination": "string"})
-    pb = models_pb2.CopyModelRequest(
-        source=body.get("source") or "", destination=body.get("destination") or ""
-    )
+    pb = await decode(request, "CopyRequest", copy_request_to_pb)
     return await streaming.unary(
-        request, _stub(request).CopyModel(pb, timeout=_deadline(request, "copy")), _empty
+        request, _stub(request).CopyModel(pb, **calls.options(request, "copy")), _empty
     )
 
 
 @router.delete("/api/delete")
 async def delete(request: Request) -> Response:
-    body = await read_json(request, "DeleteRequest")
-    common.check_types(body, "DeleteRequest", {"model": "string", "name": "string"})
-    pb = models_pb2.DeleteModelRequest(model=body.get("model") or body.get("name") or "")
+    pb = await decode(request, "DeleteRequest", delete_request_to_pb)
     return await streaming.unary(
-        request, _stub(request).DeleteModel(pb, timeout=_deadline(request, "delete")), _empty
+        request, _stub(request).DeleteModel(pb, **calls.options(request, "delete")), _empty
     )
 
 
 @router.head("/api/blobs/{digest}")
 async def blob_exists(request: Request, digest: str) -> Response:
     try:
-        r = await _stub(request).BlobExists(models_pb2.BlobExistsRequest(digest=digest))
+        r = await _stub(request).BlobExists(
+            models_pb2.BlobExistsRequest(digest=digest), **calls.options(request)
+        )
     except grpc.aio.AioRpcError as err:
         return streaming.rpc_error_response(err)
     return Response(status_code=200 if r.exists else 404)
@@ -123,7 +115,9 @@ async def blob_exists(request: Request, digest: str) -> Response:
 async def create_blob(request: Request, digest: str) -> Response:
     stub = _stub(request)
     try:
-        if (await stub.BlobExists(models_pb2.BlobExistsRequest(digest=digest))).exists:
+        if (
+            await stub.BlobExists(models_pb2.BlobExistsRequest(digest=digest), **calls.options(request))
+        ).exists:
             return Response(status_code=200)
     except grpc.aio.AioRpcError as err:
         return streaming.rpc_error_response(err)
@@ -136,7 +130,7 @@ async def create_blob(request: Request, digest: str) -> Response:
                 yield models_pb2.CreateBlobRequest(data=part[i : i + BLOB_CHUNK])
 
     try:
-        r = await stub.CreateBlob(chunks())
+        r = await stub.CreateBlob(chunks(), **calls.options(request))
     except grpc.aio.AioRpcError as err:
         return streaming.rpc_error_response(err)
     return Response(status_code=201 if r.created else 200)

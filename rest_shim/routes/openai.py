@@ -15,8 +15,8 @@ import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from rest_shim import streaming
-from rest_shim.body import read_json
+from rest_shim import calls, streaming
+from rest_shim.body import decode
 from rest_shim.codec import openai as oai
 from rest_shim.errors import http_status
 from rest_shim.errors import message as error_message
@@ -31,16 +31,16 @@ def openai_error(status: int, message: str) -> Response:
     return streaming.json_response(oai.error_body(status, message), status)
 
 
-def _rpc_error(err: grpc.aio.AioRpcError) -> Response:
-    return openai_error(http_status(err.code()), error_message(err))
+_rpc_error = streaming.rpc_error_in(openai_error)
 
 
 def _event(obj: Any) -> bytes:
     return f"data: {gojson.dumps(obj)}\n\n".encode()
 
 
-async def _sse(call: Any, convert: Callable[[Any], list[dict]]) -> Response:
+async def _sse(request: Request, call: Any, convert: Callable[[Any], list[dict]]) -> Response:
     return await streaming.frames(
+        request,
         call,
         lambda msg: [_event(obj) for obj in convert(msg)],
         media_type=SSE,
@@ -53,35 +53,35 @@ async def _sse(call: Any, convert: Callable[[Any], list[dict]]) -> Response:
 async def _answer(request: Request, call: Any, stream: bool, chunks: Any, whole: Callable) -> Response:
     """SSE chunks when streaming, else the one aggregated object (same id and created)."""
     if stream:
-        return await _sse(call, chunks.convert)
+        return await _sse(request, call, chunks.convert)
     return await streaming.single(request, call, lambda m: whole(m, chunks.id, chunks.created), _rpc_error)
 
 
 @router.post("/v1/chat/completions")
 async def chat_completions(request: Request) -> Response:
-    pb, stream, usage = oai.chat_request_to_pb(await read_json(request, "ChatCompletionRequest"))
-    call = request.app.state.stubs.inference.Chat(pb, timeout=request.app.state.settings.deadline("chat"))
+    pb, stream, usage = await decode(request, "ChatCompletionRequest", oai.chat_request_to_pb)
+    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat"))
     return await _answer(request, call, stream, oai.ChatChunks(usage), oai.chat_completion_from_pb)
 
 
 @router.post("/v1/completions")
 async def completions(request: Request) -> Response:
-    pb, stream, usage = oai.completion_request_to_pb(await read_json(request, "CompletionRequest"))
-    call = request.app.state.stubs.inference.Generate(
-        pb, timeout=request.app.state.settings.deadline("generate")
-    )
+    pb, stream, usage = await decode(request, "CompletionRequest", oai.completion_request_to_pb)
+    call = request.app.state.stubs.inference.Generate(pb, **calls.options(request, "generate"))
     return await _answer(request, call, stream, oai.CompletionChunks(usage), oai.completion_from_pb)
 
 
 @router.post("/v1/embeddings")
 async def embeddings(request: Request) -> Response:
-    pb, encoding = oai.embeddings_request_to_pb(await read_json(request, "EmbedRequest"))
-    call = request.app.state.stubs.inference.Embed(pb, timeout=request.app.state.settings.deadline("embed"))
+    pb, encoding = await decode(request, "EmbedRequest", oai.embeddings_request_to_pb)
+    call = request.app.state.stubs.inference.Embed(pb, **calls.options(request, "embed"))
     return await streaming.unary(request, call, lambda r: oai.embeddings_from_pb(r, encoding), _rpc_error)
 
 
 async def _models(request: Request) -> list[dict]:
-    resp = await request.app.state.stubs.models.ListModels(models_pb2.ListModelsRequest())
+    resp = await request.app.state.stubs.models.ListModels(
+        models_pb2.ListModelsRequest(), **calls.options(request, "tags")
+    )
     return [oai.model_from_pb(m) for m in resp.models]
 
 

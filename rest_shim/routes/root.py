@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from rest_shim import streaming
+from rest_shim import calls, streaming
 from tokenwire.v1 import models_pb2
 
 router = APIRouter()
@@ -20,5 +20,7 @@ async def root() -> Response:
 async def version(request: Request) -> Response:
     stub = request.app.state.stubs.version
     return await streaming.unary(
-        request, stub.GetVersion(models_pb2.GetVersionRequest()), lambda r: {"version": r.version}
+        request,
+        stub.GetVersion(models_pb2.GetVersionRequest(), **calls.options(request)),
+        lambda r: {"version": r.version},
     )

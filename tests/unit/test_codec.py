@@ -74,7 +74,7 @@ def test_format_schema_and_invalid_format():
 def test_wrong_option_types(options, message):
     with pytest.raises(ShimError) as err:
         options_to_pb(options)
-    assert (err.value.status, err.value.message) == (500, message)
+    assert (err.value.status, err.value.message) == (400, message)
 
 
 def test_generate_chunk_shape():
