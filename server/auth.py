@@ -147,7 +147,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         def around(fn: Behaviour, _streamed: bool) -> Behaviour:
             return refuse
 
-        return rewrap(handler, around, lambda fn: refuse_stream)
+        return rewrap(handler, around, lambda fn, _: refuse_stream)
 
 
 def authenticator_for(basic: tuple[str, str] | None, keys_file: Path | None) -> Authenticator:

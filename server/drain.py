@@ -36,7 +36,7 @@ class Drain(grpc.aio.ServerInterceptor):
         if handler is None or details.method.startswith(HEALTH):
             return handler
         if self.draining:
-            return rewrap(handler, lambda fn, _: _refuse, lambda fn: _refuse_stream)
+            return rewrap(handler, lambda fn, _: _refuse, lambda fn, _: _refuse_stream)
         return rewrap(handler, self._counted, self._counted_stream)
 
     @contextlib.contextmanager
@@ -57,7 +57,7 @@ class Drain(grpc.aio.ServerInterceptor):
 
         return call
 
-    def _counted_stream(self, fn: Behaviour) -> Behaviour:
+    def _counted_stream(self, fn: Behaviour, _streamed_request: bool) -> Behaviour:
         async def call(request, context) -> AsyncIterator:
             with self._in_flight():
                 async for item in fn(request, context):

@@ -81,24 +81,27 @@ Behaviour = Callable[..., Any]
 def rewrap(
     handler: grpc.RpcMethodHandler,
     around: Callable[[Behaviour, bool], Behaviour],
-    around_stream: Callable[[Behaviour], Behaviour],
+    around_stream: Callable[[Behaviour, bool], Behaviour],
 ) -> grpc.RpcMethodHandler:
     """The same handler with its behaviour wrapped: `around(fn, streamed_request)` for
     handlers that return once (and streaming ones written as coroutines, such as health
-    Watch), `around_stream(fn)` for async-generator handlers. Requests that protobuf
-    cannot parse reach the behaviour as _Undecodable."""
+    Watch), `around_stream(fn, streamed_request)` for async-generator handlers. Requests
+    that protobuf cannot parse reach the behaviour as _Undecodable."""
     decode, encode = _tolerant(handler.request_deserializer), handler.response_serializer
 
-    def streaming(fn: Behaviour) -> Behaviour:
-        return around_stream(fn) if inspect.isasyncgenfunction(fn) else around(fn, False)
+    def streaming(fn: Behaviour, streamed_request: bool) -> Behaviour:
+        if inspect.isasyncgenfunction(fn):
+            return around_stream(fn, streamed_request)
+        return around(fn, streamed_request)
 
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(around(handler.unary_unary, False), decode, encode)
     if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream), decode, encode)
+        return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream, False), decode, encode)
     if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(around(handler.stream_unary, True), decode, encode)
-    return handler  # no bidirectional RPCs of ours: reflection's is left as it is
+    # Reflection's one bidirectional RPC.
+    return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream, True), decode, encode)
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -127,10 +130,13 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
             return call
 
-        def around_stream(fn: Behaviour) -> Behaviour:
+        def around_stream(fn: Behaviour, streamed_request: bool) -> Behaviour:
             async def call(request, context) -> AsyncIterator:
                 try:
-                    _check_decoded(request)
+                    if streamed_request:
+                        request = _checked_stream(request)
+                    else:
+                        _check_decoded(request)
                     async for item in fn(request, context):
                         yield item
                 except (asyncio.CancelledError, grpc.aio.AbortError):

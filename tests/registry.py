@@ -158,7 +158,9 @@ def _split_logfmt(line: str) -> list[str]:
 
 def make_tls(root: Path) -> tuple[Path, Path, Path]:
     """A test CA and a server certificate for 127.0.0.1 and localhost signed by it:
-    (ca.pem, cert.pem, key.pem). Clients trust the CA through SSL_CERT_FILE."""
+    (ca.pem, cert.pem, key.pem). Clients trust the CA through SSL_CERT_FILE. A client
+    certificate from the same CA, for mutual TLS, is beside them: client.pem and
+    client-key.pem."""
     import ipaddress
 
     from cryptography import x509
@@ -205,7 +207,25 @@ def make_tls(root: Path) -> tuple[Path, Path, Path]:
         )
         .sign(ca_key, hashes.SHA256())
     )
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tokenwire test client")]))
+        .issuer_name(ca_name)
+        .public_key(client_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     root.mkdir(parents=True, exist_ok=True)
+    (root / "client.pem").write_bytes(client.public_bytes(serialization.Encoding.PEM))
+    (root / "client-key.pem").write_bytes(
+        client_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     paths = root / "ca.pem", root / "cert.pem", root / "key.pem"
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))

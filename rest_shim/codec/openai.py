@@ -25,7 +25,9 @@ from rest_shim.errors import ShimError
 from tokenwire.v1 import inference_pb2, types_pb2
 
 FINGERPRINT = "fp_ollama"
-_ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error"}
+# 401 as OpenAI answers a bad key: an invalid_request_error (the SDKs raise AuthenticationError
+# from the status).
+_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "not_found_error"}
 _DATA_URI = re.compile(r"^data:(?:image/(?:jpeg|jpg|png|webp))?;base64,(.*)$", re.S)
 _EFFORT = {"minimal": "low", "low": "low", "medium": "medium", "high": "high", "max": "max", "xhigh": "max"}
 _EFFORT["ultra"] = "max"

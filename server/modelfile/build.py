@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from server.errors import InvalidArgument, NotFound
+from server.options import check_params
 from server.store import manifest as mf
 from server.store.blobs import InvalidDigest, normalize_digest
-from server.store.gguf_info import GGUFInfo, NotGGUF, human_number, read_info
+from server.store.gguf_info import BadMetadata, GGUFInfo, NotGGUF, human_number, read_info
 from server.store.models import Model, ModelStore
 from server.store.names import InvalidName, Name, parse_name
 from server.template import builtin
@@ -106,6 +107,8 @@ def _validate(store: ModelStore, spec: CreateSpec) -> _Plan:
     if not spec.from_ and not spec.files:
         raise InvalidArgument("neither 'from' or 'files' was specified")
     plan = _Plan(name)
+    # The same checks a request's options get: a model that cannot run is not saved.
+    check_params(spec.parameters)
     if spec.from_:
         try:
             base_name = parse_name(spec.from_)
@@ -121,6 +124,8 @@ def _validate(store: ModelStore, spec: CreateSpec) -> _Plan:
         blob = _blob(store, digest)
         try:
             info = read_info(blob)
+        except BadMetadata as e:
+            raise InvalidArgument(str(e)) from None
         except NotGGUF:
             raise InvalidArgument("supplied file was not in GGUF format") from None
         if info.metadata.get("general.type") == "mmproj" or info.architecture == "clip":

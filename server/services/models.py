@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterator
 
 from google.protobuf import json_format, struct_pb2
@@ -29,6 +30,8 @@ from server.version import OLLAMA_API_VERSION
 from server.workers import Workers
 from tokenwire.v1 import models_pb2, models_pb2_grpc, types_pb2
 from tokenwire_common.structs import whole_numbers_as_ints
+
+_LOG = logging.getLogger(__name__)
 
 
 def _ts(ns: int) -> Timestamp:
@@ -195,20 +198,27 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
     def _list(self) -> models_pb2.ListModelsResponse:
         out = models_pb2.ListModelsResponse()
         for m in self._store.list_models():
-            info = _info(m)
-            display = m.name.display_shortest()
-            out.models.append(
-                models_pb2.ListModelsResponseModel(
-                    name=display,
-                    model=display,
-                    modified_at=_ts(m.modified_at_ns),
-                    size=m.size,
-                    digest=m.digest,
-                    details=details_pb(m, info),
-                    capabilities=capabilities(m, info),
-                )
-            )
+            try:
+                entry = self._list_entry(m)
+            except (ValueError, TypeError, OSError):
+                # One odd model must never break the listing for everyone.
+                _LOG.exception("listing %s failed", m.name.display_shortest())
+                continue
+            out.models.append(entry)
         return out
+
+    def _list_entry(self, m: Model) -> models_pb2.ListModelsResponseModel:
+        info = _info(m)
+        display = m.name.display_shortest()
+        return models_pb2.ListModelsResponseModel(
+            name=display,
+            model=display,
+            modified_at=_ts(m.modified_at_ns),
+            size=m.size,
+            digest=m.digest,
+            details=details_pb(m, info),
+            capabilities=capabilities(m, info),
+        )
 
     async def ListModels(self, request, context) -> models_pb2.ListModelsResponse:
         return await asyncio.to_thread(self._list)

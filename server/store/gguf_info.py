@@ -54,6 +54,7 @@ def _read(path: Path, mtime_ns: int, size: int) -> GGUFInfo:
     except gguf_reader.GGUFFormatError as e:
         raise NotGGUF(str(e)) from None
     meta = gf.metadata
+    _check_types(meta)
     arch = meta.get("general.architecture") or "unknown"
     file_type = meta.get("general.file_type")
     return GGUFInfo(
@@ -92,6 +93,37 @@ def _guess_file_type(tensors: list) -> str:
 
 class NotGGUF(ValueError):
     """The file is not a readable GGUF."""
+
+
+class BadMetadata(NotGGUF):
+    """A GGUF whose metadata has the wrong types for keys the store reads."""
+
+
+# Keys the store and the engine read, with the types they must have. A 256-byte GGUF
+# whose context_length was a string once passed create and then made every /api/tags
+# answer 500.
+_KEY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "general.architecture": str,
+    "general.file_type": int,
+    "general.type": str,
+    "general.name": str,
+    "tokenizer.chat_template": str,
+    "tokenizer.ggml.bos_token_id": int,
+    "tokenizer.ggml.eos_token_id": int,
+}
+_ARCH_KEY_TYPES: dict[str, type] = {"context_length": int, "embedding_length": int, "block_count": int}
+
+
+def _check_types(meta: dict) -> None:
+    arch = meta.get("general.architecture")
+    wanted = dict(_KEY_TYPES)
+    if isinstance(arch, str):
+        wanted.update({f"{arch}.{k}": t for k, t in _ARCH_KEY_TYPES.items()})
+    for key, kind in wanted.items():
+        value = meta.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+            name = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise BadMetadata(f"invalid GGUF metadata: {key} must be {'an' if name == 'int' else 'a'} {name}")
 
 
 def read_info(path: Path) -> GGUFInfo:

@@ -29,6 +29,7 @@ _LOG = logging.getLogger(__name__)
 _BLOB = re.compile(r"sha256-[0-9a-f]{64}")
 _DOWNLOAD = re.compile(r"(sha256-[0-9a-f]{64})-partial")
 _PART_STATE = re.compile(r"(sha256-[0-9a-f]{64})-partial-\d+")
+_DIGEST = re.compile(r"sha256[:-]([0-9a-f]{64})")
 
 
 @dataclass
@@ -81,7 +82,18 @@ def _heal_blobs(store: ModelStore, blobs: Path, prune: bool, max_age_s: float, r
         elif state and not (blobs / f"{state.group(1)}-partial").exists():
             remove(path)  # its partial was removed just now as stale
     if prune:
-        referenced = store.referenced_digests()
+        referenced = _mentioned(store)
         for path in blobs.iterdir():
-            if _BLOB.fullmatch(path.name) and path.name.replace("-", ":", 1) not in referenced:
+            if _BLOB.fullmatch(path.name) and path.name[7:] not in referenced:
                 remove(path)
+
+
+def _mentioned(store: ModelStore) -> set[str]:
+    """Every digest any file under manifests/ mentions. Deliberately looser than
+    parsing: a manifest this version cannot read still keeps its blobs."""
+    found: set[str] = set()
+    if store.manifests.is_dir():
+        for path in store.manifests.rglob("*"):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                found.update(_DIGEST.findall(path.read_text(errors="replace")))
+    return found

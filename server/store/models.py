@@ -36,11 +36,23 @@ class Model:
         return self.manifest.total_size
 
 
+class OutsideStore(InvalidArgument):
+    """A path in the store that is a symlink leading out of it."""
+
+
 class ModelStore:
     def __init__(self, root: Path):
         self.root = root
         self.blobs = BlobStore(root)
         self.manifests = root / "manifests"
+
+    def inside(self, path: Path, name: Name) -> Path:
+        """`path` if it resolves inside the store. A symlink leading out is refused, so
+        show cannot read, and copy cannot write, anywhere else (the message names the
+        model, never a path)."""
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise OutsideStore(f"model '{name.display_shortest()}' leads outside the model store")
+        return path
 
     def manifest_path(self, name: Name) -> Path:
         return self.manifests.joinpath(*name.parts)
@@ -75,7 +87,7 @@ class ModelStore:
         return self.load(existing)
 
     def load(self, name: Name) -> Model:
-        path = self.manifest_path(name)
+        path = self.inside(self.manifest_path(name), name)
         manifest = mf.parse_manifest(path.read_bytes())
         model = Model(
             name=name,
@@ -83,11 +95,11 @@ class ModelStore:
             modified_at_ns=path.stat().st_mtime_ns,
             model_path=Path(),
         )
-        cfg = self.blobs.path(manifest.config.digest)
+        cfg = self.inside(self.blobs.path(manifest.config.digest), name)
         if cfg.is_file():
             model.config = json.loads(cfg.read_bytes() or b"{}")
         for layer in manifest.layers:
-            blob = self.blobs.path(layer.digest)
+            blob = self.inside(self.blobs.path(layer.digest), name)
             match layer.media_type:
                 case mf.MEDIA_MODEL:
                     model.model_path = blob
@@ -119,7 +131,7 @@ class ModelStore:
         for layer in manifest.blobs:
             if not self.blobs.exists(layer.digest):
                 raise FileNotFoundError(layer.digest)
-        mf.write_atomic(self.manifest_path(name), manifest.raw)
+        mf.write_atomic(self.inside(self.manifest_path(name), name), manifest.raw)
 
     # ------------------------------------------------------------ whole-store operations
 
@@ -145,7 +157,7 @@ class ModelStore:
         for name in self.names():
             try:
                 models.append(self.load(name))
-            except (OSError, ValueError, KeyError, NotFound):
+            except (OSError, ValueError, KeyError, NotFound, OutsideStore):
                 continue  # a broken manifest is skipped, as Ollama's list does
         models.sort(key=lambda m: m.modified_at_ns, reverse=True)
         return models
@@ -179,7 +191,8 @@ class ModelStore:
 
     def copy(self, source: Name, destination: Name) -> None:
         """The manifest is copied byte for byte, so the digest stays the same."""
-        mf.write_atomic(self.manifest_path(destination), self.manifest_path(source).read_bytes())
+        raw = self.inside(self.manifest_path(source), source).read_bytes()
+        mf.write_atomic(self.inside(self.manifest_path(destination), destination), raw)
 
     def lookup_name(self, text: str) -> Name:
         """Parse a name and adopt the casing of an existing model with the same name."""

@@ -178,6 +178,29 @@ def test_client_leaving_a_stream_false_request_cancels_it(tmp_path):
     assert "Traceback" not in _abandon_then_generate(tmp_path, abandon)
 
 
+def test_a_client_leaving_while_queued_cancels_before_its_first_token(tmp_path):
+    """Behind a long generation on the one slot, a streamed request waits with no byte
+    to send; its client leaving must cancel it there, or it would take the slot (and
+    decode 100,000 tokens) before the next request."""
+
+    def abandon(c: httpx.Client) -> None:
+        with c.stream("POST", "/api/generate", json=LONG, timeout=60) as running:
+            lines = running.iter_lines()
+            next(lines)  # A holds the slot
+            queued = httpx.Client(base_url=str(c.base_url))
+            try:
+                with pytest.raises(httpx.ReadTimeout):
+                    with queued.stream(
+                        "POST", "/api/generate", json=LONG, timeout=httpx.Timeout(60, read=2)
+                    ) as r:
+                        next(r.iter_lines())
+            finally:
+                queued.close()  # B leaves before its first token
+        # Leaving this block ends A too; only C, the helper's request, may run now.
+
+    assert "Traceback" not in _abandon_then_generate(tmp_path, abandon)
+
+
 def test_per_route_deadline_from_configuration(server):
     """TOKENWIRE_DEADLINE_GENERATE bounds /api/generate: streamed, the deadline ends the
     200 stream with an error line; not streamed, it is a 504. Other routes are unbounded."""
