@@ -282,6 +282,10 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
         # A `from` that names a model the store does not have is pulled first, with its
         # progress lines (success included) in the create stream, as Ollama's
         # parseFromModel does; like Ollama's, that pull is over HTTPS.
+        try:
+            self._store.lookup_name(spec.model)  # Ollama checks the name before anything
+        except InvalidName:
+            raise InvalidArgument("invalid model name") from None
         if spec.from_ and await asyncio.to_thread(self._missing, spec.from_):
             async for p in operations.pull(self._registry, self._store, spec.from_, insecure=False):
                 yield p
