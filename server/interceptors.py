@@ -30,7 +30,9 @@ def _status(exc: BaseException) -> grpc.Status:
         code, message, reason, metadata = exc.code, exc.message, exc.reason, exc.metadata
     else:
         code, reason, metadata = grpc.StatusCode.INTERNAL, "INTERNAL", {}
-        message = f"an error was encountered while running the model: {exc}"
+        # An OSError's text names its file: say what happened, never where the store is.
+        detail = exc.strerror or type(exc).__name__ if isinstance(exc, OSError) else exc
+        message = f"an error was encountered while running the model: {detail}"
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN, metadata=metadata))
     status = status_pb2.Status(code=code.value[0], message=clip(message), details=[info])

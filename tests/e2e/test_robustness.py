@@ -140,9 +140,16 @@ def test_inputs_that_used_to_crash_now_run(shim_url, server):
         r = c.post("/api/chat", json={"model": MODEL, "messages": messages, "stream": False, "options": ONE})
         assert r.status_code == 200 and r.json()["done"], r.text
         assert 0 < r.json()["prompt_eval_count"] <= 4096  # history was cut to the context
-        # Back to the session's usual load options for the tests that follow.
-        r = c.post("/api/generate", json={"model": MODEL, "prompt": "hi", "stream": False, "options": ONE})
+        # keep_alive past int64 nanoseconds means forever, as Go's overflow makes it.
+        r = c.post(
+            "/api/generate",
+            json={"model": MODEL, "prompt": "hi", "stream": False, "options": ONE, "keep_alive": 1e300},
+        )
         assert r.status_code == 200
+        assert c.get("/api/ps").json()["models"][0]["expires_at"].startswith("2262-")
+        # Back to the session's usual load options and keep_alive for the tests that follow.
+        body = {"model": MODEL, "prompt": "hi", "stream": False, "options": ONE, "keep_alive": "5m"}
+        assert c.post("/api/generate", json=body).status_code == 200
 
 
 def test_a_huge_prompt_is_refused_without_stalling_health(shim_url, channel):
@@ -253,3 +260,104 @@ def test_symlinks_leading_out_of_the_store_are_refused(tmp_path):
             shim.stop()
     finally:
         server.stop()
+
+
+class _HostileRegistry:
+    """A registry that lies: a manifest whose layer claims 2**62 bytes, and a 400 whose
+    body is 200 MB."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        outer = self
+        self.sent = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if "/huge/manifests/" in self.path:
+                    layer = {
+                        "mediaType": "application/vnd.ollama.image.model",
+                        "size": 2**62,
+                        "digest": "sha256:" + "a" * 64,
+                    }
+                    config = {
+                        "mediaType": "application/vnd.docker.container.image.v1+json",
+                        "size": 2,
+                        "digest": "sha256:" + "b" * 64,
+                    }
+                    body = json.dumps(
+                        {
+                            "schemaVersion": 2,
+                            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                            "config": config,
+                            "layers": [layer],
+                        }
+                    ).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/vnd.docker.distribution.manifest.v2+json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                self.send_response(400)
+                self.send_header("Content-Length", str(200 << 20))
+                self.end_headers()
+                chunk = b"x" * (1 << 20)
+                try:
+                    for _ in range(200):
+                        self.wfile.write(chunk)
+                        outer.sent += len(chunk)
+                except OSError:
+                    pass  # the client stopped reading, as it should
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_lying_registry_is_refused_within_bounds(server):
+    registry = _HostileRegistry()
+    try:
+        models = models_pb2_grpc.ModelServiceStub(grpc.insecure_channel(server.address))
+        with pytest.raises(grpc.RpcError) as e:
+            list(
+                models.PullModel(
+                    models_pb2.PullModelRequest(model=f"{registry.address}/ns/huge", insecure=True),
+                    timeout=30,
+                )
+            )
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert e.value.details() == (
+            "pull model manifest: the registry sent an invalid manifest: "
+            f"layer sha256:{'a' * 64} claims {2**62} bytes"
+        )
+        before = _rss_kib(server.proc.pid)
+        with pytest.raises(grpc.RpcError) as e:
+            list(
+                models.PullModel(
+                    models_pb2.PullModelRequest(model=f"{registry.address}/ns/err", insecure=True), timeout=30
+                )
+            )
+        # The registry's own 400 is the registry's fault, not this caller's: INTERNAL, with
+        # Ollama's "<status>: <body>" wording, the body cut short.
+        assert e.value.code() == grpc.StatusCode.INTERNAL
+        assert e.value.details().startswith("pull model manifest: 400: xxxx")
+        assert len(e.value.details()) <= 1024
+        grown_mib = (_rss_kib(server.proc.pid) - before) / 1024
+        assert grown_mib < 50, f"the server grew {grown_mib:.0f} MiB reading an error body"
+        assert registry.sent < 200 << 20, "the whole 200 MB body was read"
+    finally:
+        registry.close()
