@@ -30,6 +30,10 @@ MIN_NUM_CTX = 4
 MAX_NUM_BATCH = 1 << 16
 # A prompt (or system, suffix, one message) in bytes; the tokenizer's cost is linear.
 MAX_PROMPT_BYTES = 8 << 20
+# Images in one request, and the size of one (a vision model turns each into hundreds
+# of tokens; the shim's 64 MiB body limit bounds them all over REST).
+MAX_IMAGES = 32
+MAX_IMAGE_BYTES = 32 << 20
 # A `format` JSON schema and a tool's parameters, serialized.
 MAX_SCHEMA_BYTES = 256 << 10
 
@@ -95,3 +99,10 @@ def check_text(what: str, text: str) -> None:
 def check_json(what: str, value: Any) -> None:
     if json_depth(value) > MAX_JSON_DEPTH:
         raise InvalidArgument(f"{what} is nested too deeply: more than {MAX_JSON_DEPTH} levels")
+
+
+def check_images(images: list[bytes]) -> None:
+    if len(images) > MAX_IMAGES:
+        raise InvalidArgument(f"too many images: more than {MAX_IMAGES} in one request")
+    if any(len(image) > MAX_IMAGE_BYTES for image in images):
+        raise InvalidArgument(f"an image is too large: more than {MAX_IMAGE_BYTES} bytes")

@@ -7,6 +7,7 @@ the scheduler, and translate engine events into response chunks. Cancelling the 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -227,6 +228,16 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             raise NotFound("model '' not found")
         return self._store.resolve(name)
 
+    async def _model_and_template(self, name: str) -> tuple[Model, chat_template.ChatTemplate]:
+        """Read the manifest and its small layers and parse the template: store I/O and
+        parsing, so off the event loop."""
+
+        def load() -> tuple[Model, chat_template.ChatTemplate]:
+            model = self._resolve(name)
+            return model, chat_template.for_model(model)
+
+        return await asyncio.to_thread(load)
+
     def _load_options(self, request, model: Model) -> LoadOptions:
         """Runner options for this request: server defaults < model params < request."""
         return opts.load_options(self._settings, model.params, _request_options(request))
@@ -325,9 +336,9 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         t0 = time.perf_counter_ns()
         if request.raw and (request.HasField("template") or request.HasField("system") or request.context):
             raise InvalidArgument("raw mode does not support template, system, or context")
-        model = self._resolve(request.model)
-        template = chat_template.for_model(model)
+        model, template = await self._model_and_template(request.model)
         self._check_common(request, model, template)
+        limits.check_images(list(request.images))
         if request.images and not model.projectors:
             raise InvalidArgument(f"{model.name.full()} does not support vision")
         if request.HasField("template"):
@@ -380,11 +391,11 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         self, request: inference_pb2.ChatRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[inference_pb2.ChatResponse]:
         t0 = time.perf_counter_ns()
-        model = self._resolve(request.model)
-        template = chat_template.for_model(model)
+        model, template = await self._model_and_template(request.model)
         self._check_common(request, model, template)
         if request.tools and not template.supports("tools"):
             raise InvalidArgument(f"{model.name.full()} does not support tools")
+        limits.check_images([image for m in request.messages for image in m.images])
         if any(m.images for m in request.messages) and not model.projectors:
             raise InvalidArgument(f"{model.name.full()} does not support vision")
         limits.check_text("prompt", "".join(m.content for m in request.messages))
@@ -486,7 +497,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             raise NotFound("model '' not found")
         if request.dimensions < 0:
             raise InvalidArgument("dimensions must be a positive number")
-        model = self._resolve_for_embedding(request.model)
+        model = await asyncio.to_thread(self._resolve_for_embedding, request.model)
         truncate = not request.HasField("truncate") or request.truncate
         vectors, count, load_ns = await self._embed(request, model, list(request.input), truncate)
         out = []
@@ -507,7 +518,7 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
     ) -> inference_pb2.EmbeddingsResponse:
         if not request.model:
             raise InvalidArgument("model is required")
-        model = self._resolve_for_embedding(request.model)
+        model = await asyncio.to_thread(self._resolve_for_embedding, request.model)
         texts = [request.prompt] if request.prompt else []
         vectors, _, _ = await self._embed(request, model, texts, True)
         return inference_pb2.EmbeddingsResponse(embedding=vectors[0] if vectors else [])

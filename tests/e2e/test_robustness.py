@@ -94,6 +94,7 @@ CASES = [
     ("/api/copy", {"source": MODEL, "destination": "h" * 300 + "/ns/m"}, 400, "is invalid"),
     ("/api/create", {"model": "badparams", "from": MODEL, "parameters": {"num_batch": 10**9}}, 400, "num_batch"),
     ("/api/generate", b"[" * 5000 + b"]" * 5000, 400, "exceeded max depth"),
+    ("/api/generate", {"model": MODEL, "prompt": "hi", "images": ["aGk="] * 33}, 400, "too many images"),
     ("/v1/chat/completions", b'{"model": "x", "messages": [{"role": "user", "content": Infinity}]}', 400, "invalid"),
 ]  # fmt: skip
 
@@ -128,6 +129,15 @@ def test_inputs_that_used_to_crash_now_run(shim_url, server):
             assert r.status_code == 200 and r.json()["done"], r.text
             threads = len(os.listdir(f"/proc/{server.proc.pid}/task"))
             assert threads < 100, f"{threads} threads: num_thread was not capped"
+        # The same num_batch saved in a Modelfile: the model is created, and runs.
+        r = c.post(
+            "/api/create",
+            json={"model": "batch1", "from": MODEL, "parameters": {"num_batch": 1}, "stream": False},
+        )
+        assert r.status_code == 200, r.text
+        r = c.post("/api/generate", json={"model": "batch1", "prompt": "hi", "stream": False, "options": ONE})
+        assert r.status_code == 200 and r.json()["done"], r.text
+        assert c.request("DELETE", "/api/delete", json={"model": "batch1"}).status_code == 200
         r = c.post("/api/embed", json={"model": MODEL, "input": ["a", "b"], "options": {"num_ctx": 3}})
         assert r.status_code == 200 and len(r.json()["embeddings"]) == 2, r.text
         raw = b'{"model": "smollm2:135m", "prompt": "a\\ud800 b\xff", "stream": false, "context": [null],'

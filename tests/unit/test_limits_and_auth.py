@@ -46,6 +46,14 @@ def test_options_out_of_bounds_are_refused():
     check_params({"num_ctx": 2048, "temperature": 0.5, "stop": ["x"]})
 
 
+def test_images_are_bounded():
+    limits.check_images([b"x"] * 32)
+    with pytest.raises(InvalidArgument, match="too many images"):
+        limits.check_images([b"x"] * 33)
+    with pytest.raises(InvalidArgument, match="too large"):
+        limits.check_images([b"x" * (limits.MAX_IMAGE_BYTES + 1)])
+
+
 def test_num_batch_and_threads_are_fitted():
     assert limits.num_batch(1, 4, 2048) == 4  # below the slots: llama.cpp asserts
     assert limits.num_batch(10**6, 4, 1024) == 4096  # above the whole context
