@@ -7,6 +7,7 @@ import base64
 import contextlib
 import io
 import json
+import ssl
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,6 +209,7 @@ def test_mutual_tls_requires_a_client_certificate(env, mtls):
 
 def test_the_shim_serves_https_over_a_mutual_tls_channel(env, mtls):
     _, shim = mtls
-    with httpx.Client(base_url=f"https://{shim.address}", verify=str(env.tls / "ca.pem"), timeout=60) as c:
+    trust = ssl.create_default_context(cafile=str(env.tls / "ca.pem"))
+    with httpx.Client(base_url=f"https://{shim.address}", verify=trust, timeout=60) as c:
         r = c.post("/api/generate", json={"model": MODEL, "prompt": "hi", "stream": False, "options": ONE})
         assert r.status_code == 200 and r.json()["done"]
