@@ -213,3 +213,22 @@ def test_the_shim_serves_https_over_a_mutual_tls_channel(env, mtls):
     with httpx.Client(base_url=f"https://{shim.address}", verify=trust, timeout=60) as c:
         r = c.post("/api/generate", json={"model": MODEL, "prompt": "hi", "stream": False, "options": ONE})
         assert r.status_code == 200 and r.json()["done"]
+
+
+def test_reflection_can_be_turned_off(env, mtls):
+    server, _ = mtls
+    tls = env.tls
+    out = _grpcurl(
+        "-cacert", str(tls / "ca.pem"), "-cert", str(tls / "client.pem"), "-key", str(tls / "client-key.pem"),
+        server.address, "list",
+    )  # fmt: skip
+    assert out.returncode != 0 and "reflection" in out.stderr.lower()
+
+
+def test_no_secret_reaches_a_log(env):
+    with httpx.Client(base_url=env.url, timeout=30) as c:
+        c.get("/api/tags", auth=(USER, "wrong-password-xyz"))
+        c.get("/api/tags", headers={"Authorization": "Bearer tw_not_a_real_key_xyz"})
+    logs = "".join(env.server.log + env.shim.log)
+    for secret in (PASSWORD, env.key, "wrong-password-xyz", "tw_not_a_real_key_xyz"):
+        assert secret not in logs

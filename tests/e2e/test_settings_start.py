@@ -1,0 +1,29 @@
+"""A setting that cannot be used stops the process at start, naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.procs import ROOT
+
+
+def _start(module: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", module],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_bad_value_stops_the_server_and_the_shim_with_its_name(tmp_path):
+    out = _start("server", OLLAMA_MODELS=str(tmp_path), OLLAMA_NUM_PARALLEL="lots")
+    assert out.returncode != 0
+    assert "tokenwire server: OLLAMA_NUM_PARALLEL='lots': not an integer" in out.stderr
+    out = _start("rest_shim", OLLAMA_HOST="127.0.0.1:0", TOKENWIRE_MAX_BODY_BYTES="-3")
+    assert out.returncode != 0
+    assert "tokenwire shim: TOKENWIRE_MAX_BODY_BYTES='-3': must be at least 1" in out.stderr
