@@ -58,6 +58,14 @@ def _finished_normally(threads, results, tokens: int = 48) -> None:
         assert chunks is not None and chunks[-1].done and chunks[-1].eval_count == tokens
 
 
+@pytest.fixture
+def others_streaming(channel):
+    """Two other users' streams in flight through the test; they must finish normally."""
+    threads, results = _streams_in_flight(channel)
+    yield
+    _finished_normally(threads, results)
+
+
 def _deep(depth: int) -> dict:
     value: dict = {"type": "string"}
     for _ in range(depth):
@@ -99,8 +107,7 @@ CASES = [
 ]  # fmt: skip
 
 
-def test_hostile_inputs_get_clear_errors_while_others_stream(shim_url, channel):
-    threads, results = _streams_in_flight(channel)
+def test_hostile_inputs_get_clear_errors_while_others_stream(shim_url, others_streaming):
     with httpx.Client(base_url=shim_url, timeout=120) as c:
         for path, body, status, message in CASES:
             content = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -114,11 +121,10 @@ def test_hostile_inputs_get_clear_errors_while_others_stream(shim_url, channel):
         bad = {"type": "object", "properties": {f"p{i}": {"type": "nonsense"} for i in range(3000)}}
         r = c.post("/api/generate", json={"model": MODEL, "prompt": "hi", "format": bad})
         assert r.status_code == 400 and len(r.json()["error"]) <= 1024
-        _finished_normally(threads, results)
         assert c.get("/api/tags").status_code == 200
 
 
-def test_inputs_that_used_to_crash_now_run(shim_url, server):
+def test_inputs_that_used_to_crash_now_run(shim_url, server, others_streaming):
     """num_batch below the slots, embed with num_ctx 3, num_thread 600, a lone surrogate,
     invalid UTF-8, [null] in lists, 3,000 chat messages: each is served."""
     with httpx.Client(base_url=shim_url, timeout=180) as c:
@@ -162,7 +168,7 @@ def test_inputs_that_used_to_crash_now_run(shim_url, server):
         assert c.post("/api/generate", json=body).status_code == 200
 
 
-def test_a_huge_prompt_is_refused_without_stalling_health(shim_url, channel):
+def test_a_huge_prompt_is_refused_without_stalling_health(shim_url, channel, others_streaming):
     health = health_pb2_grpc.HealthStub(channel)
     done = threading.Event()
     checks: list[float] = []
@@ -195,7 +201,7 @@ def _bad_gguf(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def test_a_gguf_with_wrong_metadata_types_is_refused_at_create(shim_url, tmp_path):
+def test_a_gguf_with_wrong_metadata_types_is_refused_at_create(shim_url, tmp_path, others_streaming):
     data = _bad_gguf(tmp_path / "bad.gguf")
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     with httpx.Client(base_url=shim_url, timeout=60) as c:
@@ -207,7 +213,7 @@ def test_a_gguf_with_wrong_metadata_types_is_refused_at_create(shim_url, tmp_pat
         assert c.get("/v1/models").status_code == 200
 
 
-def test_undecodable_grpc_messages_are_invalid_argument(channel):
+def test_undecodable_grpc_messages_are_invalid_argument(channel, others_streaming):
     call = channel.unary_unary("/tokenwire.v1.ModelService/ShowModel")
     with pytest.raises(grpc.RpcError) as e:
         call(b"\xff\xff\xff\xff", timeout=10)
@@ -215,7 +221,7 @@ def test_undecodable_grpc_messages_are_invalid_argument(channel):
     assert "could not be decoded" in e.value.details()
 
 
-def test_concurrent_uploads_never_starve_the_model_service(shim_url, server):
+def test_concurrent_uploads_never_starve_the_model_service(shim_url, server, others_streaming):
     """Eight uploads held open mid-body, more than the blob writers: listing still
     answers at once, and a client that leaves cancels its upload."""
     models = models_pb2_grpc.ModelServiceStub(grpc.insecure_channel(server.address))
@@ -338,7 +344,7 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def test_a_lying_registry_is_refused_within_bounds(server):
+def test_a_lying_registry_is_refused_within_bounds(server, others_streaming):
     registry = _HostileRegistry()
     try:
         models = models_pb2_grpc.ModelServiceStub(grpc.insecure_channel(server.address))
