@@ -377,3 +377,29 @@ def test_a_lying_registry_is_refused_within_bounds(server, others_streaming):
         assert registry.sent < 200 << 20, "the whole 200 MB body was read"
     finally:
         registry.close()
+
+
+def test_an_upload_whose_client_leaves_is_cancelled(server, models_dir, others_streaming):
+    models = models_pb2_grpc.ModelServiceStub(grpc.insecure_channel(server.address))
+    data = os.urandom(1 << 20)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    hold = threading.Event()
+
+    def body():
+        yield models_pb2.CreateBlobRequest(digest=digest)
+        yield models_pb2.CreateBlobRequest(data=data[: 1 << 19])
+        hold.wait(30)
+
+    call = models.CreateBlob.future(body())
+    blobs = models_dir / "blobs"
+    deadline = time.monotonic() + 20
+    while not any(p.name.endswith("-partial") for p in blobs.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert any(p.name.endswith("-partial") for p in blobs.iterdir()), "the upload never started writing"
+    call.cancel()
+    hold.set()
+    deadline = time.monotonic() + 20
+    while any(p.name.endswith("-partial") for p in blobs.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(p.name.endswith("-partial") for p in blobs.iterdir()), "the cancelled upload left its file"
+    assert not (blobs / digest.replace(":", "-")).exists()
