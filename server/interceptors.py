@@ -77,6 +77,14 @@ async def _checked_stream(requests: AsyncIterator) -> AsyncIterator:
         yield request
 
 
+def _decoded(request: Any, streamed: bool) -> Any:
+    """The request, refused if undecodable; a request stream is checked as it is read."""
+    if streamed:
+        return _checked_stream(request)
+    _check_decoded(request)
+    return request
+
+
 Behaviour = Callable[..., Any]
 
 
@@ -120,10 +128,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         def around(fn: Behaviour, streamed_request: bool) -> Behaviour:
             async def call(request, context):
                 try:
-                    if streamed_request:
-                        request = _checked_stream(request)
-                    else:
-                        _check_decoded(request)
+                    request = _decoded(request, streamed_request)
                     return await fn(request, context)
                 except (asyncio.CancelledError, grpc.aio.AbortError):
                     raise
@@ -135,10 +140,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         def around_stream(fn: Behaviour, streamed_request: bool) -> Behaviour:
             async def call(request, context) -> AsyncIterator:
                 try:
-                    if streamed_request:
-                        request = _checked_stream(request)
-                    else:
-                        _check_decoded(request)
+                    request = _decoded(request, streamed_request)
                     async for item in fn(request, context):
                         yield item
                 except (asyncio.CancelledError, grpc.aio.AbortError):
