@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
 
 from rest_shim import calls, streaming
 from rest_shim.body import decode
@@ -122,15 +124,27 @@ async def create_blob(request: Request, digest: str) -> Response:
     except grpc.aio.AioRpcError as err:
         return streaming.rpc_error_response(err)
 
+    left = False
+
     async def chunks() -> AsyncIterator[models_pb2.CreateBlobRequest]:
         # The body streams through in bounded chunks; it is never held whole.
+        nonlocal left
         yield models_pb2.CreateBlobRequest(digest=digest)
-        async for part in request.stream():
-            for i in range(0, len(part), BLOB_CHUNK):
-                yield models_pb2.CreateBlobRequest(data=part[i : i + BLOB_CHUNK])
+        try:
+            async for part in request.stream():
+                for i in range(0, len(part), BLOB_CHUNK):
+                    yield models_pb2.CreateBlobRequest(data=part[i : i + BLOB_CHUNK])
+        except ClientDisconnect:
+            left = True  # grpc cancels the call, and the server drops the partial blob
+            raise
 
     try:
         r = await stub.CreateBlob(chunks(), **calls.options(request))
     except grpc.aio.AioRpcError as err:
         return streaming.rpc_error_response(err)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if not left or (task is not None and task.cancelling()):
+            raise
+        return streaming.error_response(499, "request canceled")
     return Response(status_code=201 if r.created else 200)

@@ -403,3 +403,23 @@ def test_an_upload_whose_client_leaves_is_cancelled(server, models_dir, others_s
         time.sleep(0.02)
     assert not any(p.name.endswith("-partial") for p in blobs.iterdir()), "the cancelled upload left its file"
     assert not (blobs / digest.replace(":", "-")).exists()
+
+
+def test_a_rest_upload_whose_client_leaves_is_cancelled_quietly(shim, models_dir, others_streaming):
+    import socket
+
+    data = os.urandom(1 << 20)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    head = f"POST /api/blobs/{digest} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(data)}\r\n\r\n"
+    logged = len(shim.log)
+    with socket.create_connection(("127.0.0.1", shim.port)) as sock:
+        sock.sendall(head.encode() + data[:300_000])
+        time.sleep(0.5)
+    blobs = models_dir / "blobs"
+    deadline = time.monotonic() + 20
+    while any(p.name.endswith("-partial") for p in blobs.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(p.name.endswith("-partial") for p in blobs.iterdir())
+    assert not (blobs / digest.replace(":", "-")).exists()
+    time.sleep(0.2)
+    assert "Traceback" not in "".join(shim.log[logged:])
