@@ -1,7 +1,7 @@
 """Bounds on what one request may ask for, checked before anything reaches llama.cpp.
 
-One table, used by the inference service (request options), by create (a Modelfile's
-PARAMETERs, so a model that cannot run is never saved) and by the engine. Each bound
+One table, used by the inference service (request options) and by create (a
+Modelfile's PARAMETERs, so a model that cannot run is never saved). Each bound
 answers a way one request could take the service down for everyone:
 
 - num_batch below the parallel slots aborts the process in llama.cpp
@@ -37,8 +37,6 @@ MAX_IMAGE_BYTES = 32 << 20
 # A `format` JSON schema and a tool's parameters, serialized.
 MAX_SCHEMA_BYTES = 256 << 10
 
-_INT32 = (-(2**31), 2**31 - 1)
-
 
 @dataclass(frozen=True)
 class Bound:
@@ -71,11 +69,6 @@ def check_option(key: str, value: Any) -> None:
         raise InvalidArgument(
             f'option "{key}" must be between {int(bound.low)} and {int(bound.high)}, got {value}'
         )
-
-
-def check_options(values: dict[str, Any]) -> None:
-    for key, value in values.items():
-        check_option(key, value)
 
 
 def num_batch(requested: int, num_parallel: int, num_ctx: int) -> int:

@@ -6,8 +6,9 @@ missing or half-written blob. At start (before any request) this removes:
 
 - `manifests/**/.tmp-*` (manifest writes) and `blobs/*.tmp` (part-state writes);
 - blob writes cut short (`sha256-<random>-partial` from uploads and creates,
-  `sha256-<hex>-partial-<pid>` from imports);
-- download partials that no part state claims, or older than `max_partial_age_s`
+  `sha256-<hex>-import-<pid>.tmp` from imports);
+- download partials without their part state (or state without its bytes), and those
+  older than `max_partial_age_s`
   (Ollama prunes every partial at start unless OLLAMA_NOPRUNE; we keep the recent
   ones with their state, so a pull cut off by a restart resumes);
 - blobs no manifest references, as Ollama's PruneLayers does unless OLLAMA_NOPRUNE.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from server.store.models import ModelStore
@@ -32,15 +32,8 @@ _PART_STATE = re.compile(r"(sha256-[0-9a-f]{64})-partial-\d+")
 _DIGEST = re.compile(r"sha256[:-]([0-9a-f]{64})")
 
 
-@dataclass
-class Healed:
-    removed: list[str]
-
-    def __bool__(self) -> bool:
-        return bool(self.removed)
-
-
-def heal(store: ModelStore, *, prune: bool = True, max_partial_age_s: float = 24 * 3600) -> Healed:
+def heal(store: ModelStore, *, prune: bool = True, max_partial_age_s: float = 24 * 3600) -> list[str]:
+    """Remove what a crash left; returns the removed paths, relative to the store."""
     removed: list[str] = []
 
     def remove(path: Path) -> None:
@@ -56,31 +49,35 @@ def heal(store: ModelStore, *, prune: bool = True, max_partial_age_s: float = 24
         _heal_blobs(store, blobs, prune, max_partial_age_s, remove)
     if removed:
         _LOG.info("store clean-up removed %d leftover file(s)", len(removed))
-    return Healed(removed)
+    return removed
+
+
+def _resumable(files: list[Path], max_age_s: float) -> set[str]:
+    """Digests whose download can resume: its bytes and part state are both there, it
+    is younger than max_age_s, and the blob itself is not already complete."""
+    names = {p.name for p in files}
+    now = time.time()
+    return {
+        m.group(1)
+        for p in files
+        if (m := _DOWNLOAD.fullmatch(p.name))
+        and f"{m.group(1)}-partial-0" in names
+        and m.group(1) not in names
+        and now - p.stat().st_mtime <= max_age_s
+    }
 
 
 def _heal_blobs(store: ModelStore, blobs: Path, prune: bool, max_age_s: float, remove) -> None:
     files = [p for p in blobs.iterdir() if p.is_file()]
-    names = {p.name for p in files}
-    claimed = {m.group(1) for n in names if (m := _PART_STATE.fullmatch(n))}
-    now = time.time()
+    keep = _resumable(files, max_age_s)
     for path in files:
-        name = path.name
-        if _BLOB.fullmatch(name):
+        if _BLOB.fullmatch(path.name):
             continue
-        if name.endswith(".tmp") or not (_DOWNLOAD.fullmatch(name) or _PART_STATE.fullmatch(name)):
+        download = _DOWNLOAD.fullmatch(path.name) or _PART_STATE.fullmatch(path.name)
+        if download is None or path.name.endswith(".tmp"):
             remove(path)  # an interrupted write: never resumable
-            continue
-        if not prune:
-            continue
-        if download := _DOWNLOAD.fullmatch(name):
-            stale = now - path.stat().st_mtime > max_age_s
-            if stale or download.group(1) not in claimed or download.group(1) in names:
-                remove(path)
-        elif (state := _PART_STATE.fullmatch(name)) and f"{state.group(1)}-partial" not in names:
-            remove(path)  # part state without its bytes
-        elif state and not (blobs / f"{state.group(1)}-partial").exists():
-            remove(path)  # its partial was removed just now as stale
+        elif prune and download.group(1) not in keep:
+            remove(path)  # a stale or broken download, bytes and state alike
     if prune:
         referenced = _mentioned(store)
         for path in blobs.iterdir():
