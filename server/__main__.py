@@ -47,10 +47,9 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        settings = Settings.from_env()
-    except SettingError as e:
+        asyncio.run(serve(Settings.from_env()))
+    except SettingError as e:  # a variable, or a file one names (the API keys), unusable
         sys.exit(f"tokenwire server: {e}")
-    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

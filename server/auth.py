@@ -34,6 +34,7 @@ from pathlib import Path
 import grpc
 
 from server.interceptors import Behaviour, rewrap
+from tokenwire_common.settings import SettingError
 
 OPEN_METHODS = ("/grpc.health.v1.Health/",)
 REALM = "tokenwire"
@@ -41,8 +42,8 @@ REALM = "tokenwire"
 CHALLENGE_KEY = "www-authenticate"
 
 
-class KeyFileError(ValueError):
-    pass
+class KeyFileError(SettingError):
+    """The API-key file cannot be used: the server stops at start, saying why."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,11 @@ def digest(key: str) -> bytes:
 
 def load_keys(path: Path) -> list[ApiKey]:
     keys = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise KeyFileError(f"TOKENWIRE_API_KEYS={str(path)!r}: {e.strerror}") from None
+    for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue

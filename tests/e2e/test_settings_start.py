@@ -27,3 +27,12 @@ def test_a_bad_value_stops_the_server_and_the_shim_with_its_name(tmp_path):
     out = _start("rest_shim", OLLAMA_HOST="127.0.0.1:0", TOKENWIRE_MAX_BODY_BYTES="-3")
     assert out.returncode != 0
     assert "tokenwire shim: TOKENWIRE_MAX_BODY_BYTES='-3': must be at least 1" in out.stderr
+
+
+def test_an_unusable_key_file_stops_the_server(tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_text("ci sha256:nothex\n")
+    out = _start("server", OLLAMA_MODELS=str(tmp_path / "m"), TOKENWIRE_API_KEYS=str(keys))
+    assert out.returncode != 0 and "tokenwire server: keys line 1: the digest is not hex" in out.stderr
+    out = _start("server", OLLAMA_MODELS=str(tmp_path / "m"), TOKENWIRE_API_KEYS=str(tmp_path / "absent"))
+    assert out.returncode != 0 and "No such file or directory" in out.stderr
