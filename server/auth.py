@@ -33,7 +33,7 @@ from pathlib import Path
 
 import grpc
 
-from server.interceptors import Behaviour, rewrap
+from server.interceptors import refusal
 from tokenwire_common.settings import SettingError
 
 OPEN_METHODS = ("/grpc.health.v1.Health/",)
@@ -139,20 +139,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if self._auth.allows(authorization if isinstance(authorization, str) else None):
             return handler
         message = f"unauthorized: {'invalid' if authorization else 'missing'} credentials"
-        challenge = self._auth.challenge()
-
-        async def refuse(request, context):
-            context.set_trailing_metadata(((CHALLENGE_KEY, challenge),))
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
-
-        async def refuse_stream(request, context):
-            await refuse(request, context)
-            yield  # an async generator, as the handler it replaces
-
-        def around(fn: Behaviour, _streamed: bool) -> Behaviour:
-            return refuse
-
-        return rewrap(handler, around, lambda fn, _: refuse_stream)
+        challenge = ((CHALLENGE_KEY, self._auth.challenge()),)
+        return refusal(handler, grpc.StatusCode.UNAUTHENTICATED, message, challenge)
 
 
 def authenticator_for(basic: tuple[str, str] | None, keys_file: Path | None) -> Authenticator:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 
-from server.interceptors import Behaviour, rewrap
+from server.interceptors import Behaviour, refusal, rewrap
 
 HEALTH = "/grpc.health.v1.Health/"
 SHUTTING_DOWN = "the server is shutting down"
@@ -36,7 +36,7 @@ class Drain(grpc.aio.ServerInterceptor):
         if handler is None or details.method.startswith(HEALTH):
             return handler
         if self.draining:
-            return rewrap(handler, lambda fn, _: _refuse, lambda fn, _: _refuse_stream)
+            return refusal(handler, grpc.StatusCode.UNAVAILABLE, SHUTTING_DOWN)
         return rewrap(handler, self._counted, self._counted_stream)
 
     @contextlib.contextmanager
@@ -72,12 +72,3 @@ class Drain(grpc.aio.ServerInterceptor):
         except TimeoutError:
             return False
         return True
-
-
-async def _refuse(request, context):
-    await context.abort(grpc.StatusCode.UNAVAILABLE, SHUTTING_DOWN)
-
-
-async def _refuse_stream(request, context) -> AsyncIterator:
-    await context.abort(grpc.StatusCode.UNAVAILABLE, SHUTTING_DOWN)
-    yield  # an async generator, as the handler it replaces

@@ -114,6 +114,26 @@ def rewrap(
     return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream, True), decode, encode)
 
 
+def refusal(
+    handler: grpc.RpcMethodHandler,
+    code: grpc.StatusCode,
+    message: str,
+    trailing: tuple[tuple[str, str], ...] = (),
+) -> grpc.RpcMethodHandler:
+    """A handler of the same shape that answers `code` without running anything."""
+
+    async def refuse(request, context):
+        if trailing:
+            context.set_trailing_metadata(trailing)
+        await context.abort(code, message)
+
+    async def refuse_stream(request, context) -> AsyncIterator:
+        await refuse(request, context)
+        yield  # an async generator, as the handler it replaces
+
+    return rewrap(handler, lambda fn, _: refuse, lambda fn, _: refuse_stream)
+
+
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(
         self,
