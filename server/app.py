@@ -8,6 +8,7 @@ unit tests); the real server always uses LlamaEngine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -27,6 +28,7 @@ from server.store.models import ModelStore
 from server.store.seed import seed_default_model
 from server.workers import Workers
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, models_pb2, models_pb2_grpc
+from tokenwire_common.settings import SettingError
 
 SERVICE_NAMES = (
     inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name,
@@ -129,8 +131,18 @@ def _listen(server: grpc.aio.Server, settings: Settings) -> int:
     if settings.tls_cert is None or settings.tls_key is None:
         return server.add_insecure_port(settings.grpc_addr)
     credentials = grpc.ssl_server_credentials(
-        [(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())],
-        root_certificates=settings.tls_client_ca.read_bytes() if settings.tls_client_ca else None,
+        [(_pem(settings.tls_key, "TOKENWIRE_TLS_KEY"), _pem(settings.tls_cert, "TOKENWIRE_TLS_CERT"))],
+        root_certificates=_pem(settings.tls_client_ca, "TOKENWIRE_TLS_CLIENT_CA")
+        if settings.tls_client_ca
+        else None,
         require_client_auth=settings.tls_client_ca is not None,
     )
     return server.add_secure_port(settings.grpc_addr, credentials)
+
+
+def _pem(path: Path, variable: str) -> bytes:
+    """A file a setting names; unreadable, it stops the start with the variable named."""
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise SettingError(f"{variable}={str(path)!r}: {e.strerror}") from None

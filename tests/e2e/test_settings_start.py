@@ -36,3 +36,14 @@ def test_an_unusable_key_file_stops_the_server(tmp_path):
     assert out.returncode != 0 and "tokenwire server: keys line 1: the digest is not hex" in out.stderr
     out = _start("server", OLLAMA_MODELS=str(tmp_path / "m"), TOKENWIRE_API_KEYS=str(tmp_path / "absent"))
     assert out.returncode != 0 and "No such file or directory" in out.stderr
+
+
+def test_a_missing_tls_file_stops_the_server_with_its_variable(tmp_path):
+    out = _start(
+        "server",
+        OLLAMA_MODELS=str(tmp_path / "m"),
+        TOKENWIRE_TLS_CERT=str(tmp_path / "cert.pem"),
+        TOKENWIRE_TLS_KEY=str(tmp_path / "key.pem"),
+    )
+    assert out.returncode != 0 and "tokenwire server: TOKENWIRE_TLS_KEY=" in out.stderr
+    assert "Traceback" not in out.stderr
