@@ -3,23 +3,17 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BUF_VERSION := 1.75.0
-GEN := gen/python
-PROTOS := $(wildcard proto/tokenwire/v1/*.proto)
 
 .PHONY: setup proto lint serve test bench clean
 
 setup:
 	@bash scripts/setup.sh
 
-# Generated stubs are build output: git-ignored, never edited. A .pth file puts
-# gen/python on the venv's path so `import tokenwire.v1` works everywhere.
-proto: $(GEN)/.stamp
-$(GEN)/.stamp: $(PROTOS)
-	@rm -rf $(GEN) && mkdir -p $(GEN)
-	$(PY) -m grpc_tools.protoc -Iproto --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) $(PROTOS)
-	@touch $(GEN)/tokenwire/__init__.py $(GEN)/tokenwire/v1/__init__.py
-	@$(PY) -c "import site,os; open(os.path.join(site.getsitepackages()[0],'tokenwire_gen.pth'),'w').write(os.path.abspath('$(GEN)')+'\n')"
-	@touch $@
+# Python stubs are build output (clients/python/tokenwire, git-ignored), written by the
+# one generator that `pip install ./clients/python` also runs; it skips work when the
+# protos have not changed.
+proto:
+	@$(PY) clients/python/build_stubs.py >/dev/null
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -37,4 +31,4 @@ bench: setup
 	$(PY) -m bench.shim
 
 clean:
-	rm -rf $(GEN) .pytest_cache
+	rm -rf clients/python/tokenwire .pytest_cache

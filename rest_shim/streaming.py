@@ -16,7 +16,8 @@ import grpc
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from rest_shim.errors import http_status, www_authenticate
+from rest_shim.errors import www_authenticate
+from tokenwire_common.status import http_status
 from rest_shim.errors import message as error_message
 from tokenwire_common import gojson
 

@@ -42,10 +42,13 @@ if ! "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version_
   "$PIP" install --quiet --no-deps --force-reinstall "$wheeldir"/llama_cpp_python-*.whl
 fi
 
-# The project and its pinned dependencies (llama-cpp-python is already satisfied above).
-stamp="$VENV/.deps-$(sha256sum pyproject.toml | cut -c1-16)"
+# The three distributions, editable, with their pinned dependencies (llama-cpp-python
+# is already satisfied above): the client first, since it carries the generated stubs
+# the shim and the server import. pip builds it in isolation with grpcio-tools.
+stamp="$VENV/.deps-$(cat pyproject.toml rest_shim/pyproject.toml clients/python/pyproject.toml clients/python/setup.py | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  "$PIP" install --quiet -e ".[dev]"
+  rm -f "$VENV"/lib/python*/site-packages/tokenwire_gen.pth  # the stubs' old home, before tokenwire-client
+  "$PIP" install --quiet -e ./clients/python -e ./rest_shim -e ".[dev]"
   touch "$stamp"
 fi
 
@@ -76,6 +79,7 @@ if [ ! -x "$CACHE/bin/grpcurl-$GRPCURL_VERSION" ]; then
   mv "$CACHE/bin/grpcurl" "$CACHE/bin/grpcurl-$GRPCURL_VERSION"
 fi
 
-# Generated stubs, then the default model into the download cache.
+# Stubs current with proto/ (the editable install generated them once; this catches
+# later proto edits), then the default model into the download cache.
 make --no-print-directory proto
 "$VENV/bin/python" -m server.bootstrap

@@ -58,7 +58,7 @@ def chat_request_to_pb(body: dict[str, Any]) -> inference_pb2.ChatRequest:
     if (think := common.think_to_pb(body.get("think"))) is not None:
         pb.think.CopyFrom(think)
     if (ka := common.keep_alive_to_ns(body.get("keep_alive"))) is not None:
-        pb.keep_alive = ka
+        pb.keep_alive.FromNanoseconds(ka)
     return pb
 
 

@@ -18,7 +18,7 @@ def _with_runtime(pb: Any, body: dict[str, Any]) -> Any:
     if (opts := common.options_to_pb(body.get("options"))) is not None:
         pb.options.CopyFrom(opts)
     if (ka := common.keep_alive_to_ns(body.get("keep_alive"))) is not None:
-        pb.keep_alive = ka
+        pb.keep_alive.FromNanoseconds(ka)
     return pb
 
 

@@ -40,6 +40,7 @@ from server.template.thinking import ThinkingParser
 from server.template.tools import ToolParser
 from server.workers import Workers
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, types_pb2
+from tokenwire_common.duration import FOREVER_NS
 from tokenwire_common.structs import whole_numbers_as_ints
 
 _DONE = {
@@ -164,7 +165,11 @@ def _request_options(request) -> types_pb2.Options | None:
 
 
 def _keep_alive(request) -> int | None:
-    return request.keep_alive if request.HasField("keep_alive") else None
+    """The request's keep_alive in nanoseconds; any negative Duration means forever (Ollama §3)."""
+    if not request.HasField("keep_alive"):
+        return None
+    ns = request.keep_alive.ToNanoseconds()
+    return FOREVER_NS if ns < 0 or ns > FOREVER_NS else ns
 
 
 def _think(request) -> tuple[bool | None, str]:

@@ -9,7 +9,8 @@ from rest_shim.codec.chat import chat_request_to_pb, chat_response_from_pb
 from rest_shim.codec.common import options_to_pb, rfc3339nano
 from rest_shim.codec.embed import embed_request_to_pb, embed_response_from_pb, embeddings_request_to_pb
 from rest_shim.codec.generate import generate_request_to_pb, generate_response_from_pb
-from rest_shim.errors import ShimError, http_status
+from rest_shim.errors import ShimError
+from tokenwire_common.status import http_status
 from rest_shim.settings import parse_ollama_host
 from tokenwire.v1 import inference_pb2, types_pb2
 from tokenwire_common import gojson
@@ -42,7 +43,7 @@ def test_generate_request_to_pb_keeps_presence():
     assert pb.HasField("system") and pb.system == ""
     assert not pb.HasField("template")
     assert pb.HasField("stream") and pb.stream is False
-    assert pb.keep_alive == 300 * 10**9
+    assert pb.keep_alive.ToNanoseconds() == 300 * 10**9
     assert pb.format.json is True
     assert pb.think.level == types_pb2.THINK_LEVEL_HIGH
     assert pb.options.HasField("temperature") and pb.options.temperature == 0
@@ -178,11 +179,11 @@ def test_embed_request_input_forms():
     pb = embed_request_to_pb(
         {"model": "m", "input": "a", "truncate": False, "dimensions": 8, "keep_alive": "1m"}
     )
-    assert (pb.HasField("truncate"), pb.truncate, pb.dimensions, pb.keep_alive) == (
+    assert (pb.HasField("truncate"), pb.truncate, pb.dimensions, pb.keep_alive.ToSeconds()) == (
         True,
         False,
         8,
-        60 * 10**9,
+        60,
     )
     assert not embed_request_to_pb({"model": "m"}).HasField("truncate")
     for bad in ([1], {"a": 1}, 3):
