@@ -19,8 +19,7 @@ from rest_shim.hygiene import Hygiene
 from rest_shim.routes import anthropic, inference, models, openai, root
 from rest_shim.settings import Settings
 from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc
-
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+from tokenwire_common.wire import MESSAGE_SIZE_OPTIONS
 
 
 @dataclass
@@ -81,8 +80,7 @@ def _fastapi_app(settings: Settings) -> FastAPI:
 
 def _channel(settings: Settings) -> grpc.aio.Channel:
     options = [
-        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        *MESSAGE_SIZE_OPTIONS,
     ]
     if not settings.grpc_tls:
         return grpc.aio.insecure_channel(settings.grpc_target, options=options)

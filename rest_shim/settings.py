@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tokenwire_common import settings as s
+from tokenwire_common.wire import DEFAULT_GRPC_ADDR
 
 DEFAULT_PORT = 11434
 DEADLINE_PREFIX = "TOKENWIRE_DEADLINE_"
@@ -50,7 +51,7 @@ SPEC: tuple[s.Setting, ...] = (
     s.Setting("listen", "OLLAMA_HOST", ("127.0.0.1", DEFAULT_PORT), parse_ollama_host,
               "where the shim listens (Ollama's forms: `host`, `host:port`, `:port`, `scheme://host:port`)",
               shown="127.0.0.1:11434"),
-    s.Setting("grpc_target", "TOKENWIRE_GRPC_ADDR", "127.0.0.1:50051", s.text,
+    s.Setting("grpc_target", "TOKENWIRE_GRPC_ADDR", DEFAULT_GRPC_ADDR, s.text,
               "shim: the gRPC server (or a load-balanced address) it calls"),
     s.Setting("origins", "OLLAMA_ORIGINS", (), _origins,
               "extra CORS origins, comma-separated, wildcards allowed"),

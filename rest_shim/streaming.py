@@ -16,10 +16,10 @@ import grpc
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from rest_shim.errors import www_authenticate
-from tokenwire_common.status import http_status
 from rest_shim.errors import message as error_message
+from rest_shim.errors import www_authenticate
 from tokenwire_common import gojson
+from tokenwire_common.status import http_status
 
 NDJSON = "application/x-ndjson"
 JSON = "application/json; charset=utf-8"

@@ -29,16 +29,13 @@ from server.store.seed import seed_default_model
 from server.workers import Workers
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, models_pb2, models_pb2_grpc
 from tokenwire_common.settings import SettingError
+from tokenwire_common.wire import MESSAGE_SIZE_OPTIONS
 
 SERVICE_NAMES = (
     inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name,
     models_pb2.DESCRIPTOR.services_by_name["ModelService"].full_name,
     models_pb2.DESCRIPTOR.services_by_name["VersionService"].full_name,
 )
-
-# Generous limits: prompts with images and embedding batches exceed gRPC's 4 MiB
-# default, and the same limit must be raised on the client side too.
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -89,8 +86,7 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     server = grpc.aio.server(
         interceptors=interceptors,
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            *MESSAGE_SIZE_OPTIONS,
             # Accept client keepalive pings down to every 10 s; a stricter server
             # answers GOAWAY too_many_pings to clients tuned for long streams.
             ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),

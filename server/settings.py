@@ -14,8 +14,7 @@ from pathlib import Path
 
 from tokenwire_common import settings as s
 from tokenwire_common.duration import DEFAULT_KEEP_ALIVE_NS
-
-DEFAULT_GRPC_ADDR = "127.0.0.1:50051"
+from tokenwire_common.wire import DEFAULT_GRPC_ADDR
 
 
 def _basic_auth(raw: str) -> tuple[str, str]:

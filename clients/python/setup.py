@@ -15,7 +15,7 @@ from setuptools import setup
 from setuptools.command.sdist import sdist
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_stubs  # noqa: E402
+import build_stubs
 
 build_stubs.generate()
 

@@ -8,9 +8,9 @@ from fastapi.responses import Response
 from rest_shim import calls, streaming
 from rest_shim.body import decode
 from rest_shim.codec import anthropic
-from tokenwire_common.status import http_status
 from rest_shim.errors import message as error_message
 from tokenwire_common import gojson
+from tokenwire_common.status import http_status
 
 router = APIRouter()
 

@@ -31,7 +31,3 @@ HTTP_STATUS: dict[grpc.StatusCode, int] = {
 
 def http_status(code: grpc.StatusCode) -> int:
     return HTTP_STATUS.get(code, 500)
-
-
-def http_status(code: grpc.StatusCode) -> int:
-    return HTTP_STATUS.get(code, 500)

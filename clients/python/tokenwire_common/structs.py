@@ -1,8 +1,27 @@
-"""Undoing google.protobuf.Struct's one lossy step: every number travels as a double."""
+"""google.protobuf.Struct <-> plain JSON values, so no caller builds a Struct by hand.
+
+Struct carries every number as a double; from_struct undoes that one lossy step, as
+Go's JSON would print the value (20, not 20.0).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+
+
+def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    """A JSON object (str keys; JSON values, nested) as a Struct."""
+    out = struct_pb2.Struct()
+    out.update(dict(value))
+    return out
+
+
+def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
+    """A Struct as a dict, whole numbers as ints, key order kept."""
+    return whole_numbers_as_ints(json_format.MessageToDict(value))
 
 
 def whole_numbers_as_ints(v: Any) -> Any:
