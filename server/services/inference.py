@@ -396,6 +396,8 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         self, request: inference_pb2.ChatRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[inference_pb2.ChatResponse]:
         t0 = time.perf_counter_ns()
+        if not request.model:  # Ollama's ChatHandler; generate instead says "model '' not found"
+            raise InvalidArgument("model is required")
         model, template = await self._model_and_template(request.model)
         self._check_common(request, model, template)
         if request.tools and not template.supports("tools"):
