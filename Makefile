@@ -3,8 +3,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BUF_VERSION := 1.75.0
+BUF := npx --yes @bufbuild/buf@$(BUF_VERSION)
 
-.PHONY: setup proto lint serve test bench clean
+.PHONY: setup proto proto-baseline lint serve test bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,7 +19,13 @@ proto:
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	cd proto && npx --yes @bufbuild/buf@$(BUF_VERSION) lint
+	cd proto && $(BUF) lint && $(BUF) format --diff --exit-code
+	cd proto && $(BUF) breaking --against tokenwire-v1.binpb
+
+# The frozen v1 contract that `buf breaking` compares against. Rebuild it only when a
+# breaking change is meant (a new major version), never to make lint pass.
+proto-baseline:
+	cd proto && $(BUF) build --exclude-source-info -o tokenwire-v1.binpb
 
 serve: setup
 	$(PY) -m scripts.serve

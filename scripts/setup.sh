@@ -79,6 +79,29 @@ if [ ! -x "$CACHE/bin/grpcurl-$GRPCURL_VERSION" ]; then
   mv "$CACHE/bin/grpcurl" "$CACHE/bin/grpcurl-$GRPCURL_VERSION"
 fi
 
+# protoc-gen-go, for the contract test that compiles the protos for Go with their
+# go_package (and for the Go client's stubs), from the Go module proxy, once per machine.
+PROTOC_GEN_GO_VERSION=v1.36.12
+if [ ! -x "$CACHE/bin/protoc-gen-go-$PROTOC_GEN_GO_VERSION" ]; then
+  echo "building protoc-gen-go $PROTOC_GEN_GO_VERSION"
+  mkdir -p "$CACHE/bin"
+  GOBIN="$CACHE/bin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO_VERSION"
+  mv "$CACHE/bin/protoc-gen-go" "$CACHE/bin/protoc-gen-go-$PROTOC_GEN_GO_VERSION"
+fi
+
+# protoc itself (the Java and C# generators are not in grpcio-tools), from Maven Central,
+# checked against its pinned digest, for the contract test.
+PROTOC_VERSION=4.36.2
+PROTOC_SHA256=f6ee22d65361338459208da8bff801c9ca689741cba9187b34990dd45198f864
+if [ ! -x "$CACHE/bin/protoc-$PROTOC_VERSION" ]; then
+  echo "fetching protoc $PROTOC_VERSION from Maven Central"
+  mkdir -p "$CACHE/bin"
+  curl -fsSL -o "$CACHE/bin/protoc.tmp" \
+    "https://repo1.maven.org/maven2/com/google/protobuf/protoc/$PROTOC_VERSION/protoc-$PROTOC_VERSION-linux-x86_64.exe"
+  echo "$PROTOC_SHA256  $CACHE/bin/protoc.tmp" | sha256sum -c --quiet
+  chmod +x "$CACHE/bin/protoc.tmp" && mv "$CACHE/bin/protoc.tmp" "$CACHE/bin/protoc-$PROTOC_VERSION"
+fi
+
 # Stubs current with proto/ (the editable install generated them once; this catches
 # later proto edits), then the default model into the download cache.
 make --no-print-directory proto

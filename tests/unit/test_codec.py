@@ -10,10 +10,10 @@ from rest_shim.codec.common import options_to_pb, rfc3339nano
 from rest_shim.codec.embed import embed_request_to_pb, embed_response_from_pb, embeddings_request_to_pb
 from rest_shim.codec.generate import generate_request_to_pb, generate_response_from_pb
 from rest_shim.errors import ShimError
-from tokenwire_common.status import http_status
 from rest_shim.settings import parse_ollama_host
 from tokenwire.v1 import inference_pb2, types_pb2
 from tokenwire_common import gojson
+from tokenwire_common.status import http_status
 
 
 def ts(seconds: int, nanos: int) -> Timestamp:
