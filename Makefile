@@ -19,6 +19,7 @@ proto:
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	cd proto && $(BUF) lint && $(BUF) format --diff --exit-code
 	cd proto && $(BUF) breaking --against tokenwire-v1.binpb
 

@@ -74,8 +74,10 @@ class AsyncClient(BaseClient):
         stream: bool,
         timeout: float | None,
     ) -> T | AsyncStream[T]:
-        s = AsyncStream(method(request, **self._call_args(timeout)), convert)
-        return s if stream else await aonly(s)
+        s: AsyncStream[T] = AsyncStream(method(request, **self._call_args(timeout)), convert)
+        if stream:
+            return s
+        return await aonly(s)
 
     # ------------------------------------------------------------------ inference
 

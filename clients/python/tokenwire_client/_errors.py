@@ -88,8 +88,8 @@ _BY_CODE: dict[grpc.StatusCode, type[ResponseError]] = {
 
 def from_rpc_error(err: grpc.RpcError) -> ResponseError:
     """The typed error for a failed call (sync or asyncio)."""
-    code: grpc.StatusCode = err.code()  # type: ignore[attr-defined]
-    details: str = err.details() or ""  # type: ignore[attr-defined]
+    code: grpc.StatusCode = err.code()
+    details: str = err.details() or ""
     if code == grpc.StatusCode.UNAVAILABLE and "connect" in details.lower():
         details = f"{CONNECTION_ERROR_MESSAGE} ({details})"
     elif code == grpc.StatusCode.DEADLINE_EXCEEDED:

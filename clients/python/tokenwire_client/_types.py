@@ -71,7 +71,6 @@ def _dump(value: Any, exclude_none: bool) -> Any:
     return value
 
 
-_model = dataclass(kw_only=True)
 
 # ------------------------------------------------------------------ requests
 
@@ -88,14 +87,14 @@ Options = make_dataclass(
 Options.__doc__ = "Runner and sampling options (ollama.Options); None means the model's default."
 
 
-@_model
+@dataclass(kw_only=True)
 class Image(SubscriptableModel):
     """An image for a multimodal model: raw bytes, a file path, or base64 text."""
 
     value: str | bytes | Any
 
 
-@_model
+@dataclass(kw_only=True)
 class Tool(SubscriptableModel):
     """A tool the model may call (ollama.Tool); `function` is the JSON function spec."""
 
@@ -106,7 +105,7 @@ class Tool(SubscriptableModel):
 # ------------------------------------------------------------------ responses
 
 
-@_model
+@dataclass(kw_only=True)
 class ModelDetails(SubscriptableModel):
     parent_model: str | None = None
     format: str | None = None
@@ -116,18 +115,18 @@ class ModelDetails(SubscriptableModel):
     quantization_level: str | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class TokenLogprob(SubscriptableModel):
     token: str = ""
     logprob: float = 0.0
 
 
-@_model
+@dataclass(kw_only=True)
 class Logprob(TokenLogprob):
     top_logprobs: list[TokenLogprob] | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class _Metrics(SubscriptableModel):
     model: str | None = None
     created_at: str | None = None
@@ -141,7 +140,7 @@ class _Metrics(SubscriptableModel):
     eval_duration: int | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class GenerateResponse(_Metrics):
     response: str | None = None
     thinking: str | None = None
@@ -149,48 +148,51 @@ class GenerateResponse(_Metrics):
     logprobs: list[Logprob] | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class ToolCallFunction(SubscriptableModel):
     name: str = ""
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
-@_model
+@dataclass(kw_only=True)
 class ToolCall(SubscriptableModel):
     function: ToolCallFunction = field(default_factory=ToolCallFunction)
 
 
-@_model
+_ToolCall = ToolCall
+
+
+@dataclass(kw_only=True)
 class Message(SubscriptableModel):
     """A chat message (ollama.Message)."""
 
-    ToolCall: ClassVar[type] = ToolCall
+    ToolCall: ClassVar[type[_ToolCall]] = _ToolCall
 
     role: str = ""
     content: str | None = None
     thinking: str | None = None
     images: list[Any] | None = None
     tool_name: str | None = None
-    tool_calls: list[ToolCall] | None = None
+    tool_calls: list[_ToolCall] | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class ChatResponse(_Metrics):
     message: Message = field(default_factory=lambda: Message(role="assistant"))
     logprobs: list[Logprob] | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class EmbedResponse(_Metrics):
     embeddings: list[list[float]] = field(default_factory=list)
 
 
-@_model
+@dataclass(kw_only=True)
 class EmbeddingsResponse(SubscriptableModel):
     embedding: list[float] = field(default_factory=list)
 
 
-@_model
+@dataclass(kw_only=True)
 class ListModel(SubscriptableModel):
     model: str | None = None
     modified_at: datetime | None = None
@@ -201,14 +203,14 @@ class ListModel(SubscriptableModel):
     capabilities: list[str] | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class ListResponse(SubscriptableModel):
     Model: ClassVar[type] = ListModel
 
     models: list[ListModel] = field(default_factory=list)
 
 
-@_model
+@dataclass(kw_only=True)
 class ShowResponse(SubscriptableModel):
     _aliases: ClassVar[dict[str, str]] = {"model_info": "modelinfo"}
 
@@ -224,7 +226,7 @@ class ShowResponse(SubscriptableModel):
     projector_info: dict[str, Any] | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class ProcessModel(SubscriptableModel):
     model: str | None = None
     name: str | None = None
@@ -236,25 +238,25 @@ class ProcessModel(SubscriptableModel):
     context_length: int | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class ProcessResponse(SubscriptableModel):
     Model: ClassVar[type] = ProcessModel
 
     models: list[ProcessModel] = field(default_factory=list)
 
 
-@_model
+@dataclass(kw_only=True)
 class StatusResponse(SubscriptableModel):
     status: str | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class ProgressResponse(StatusResponse):
     completed: int | None = None
     total: int | None = None
     digest: str | None = None
 
 
-@_model
+@dataclass(kw_only=True)
 class VersionResponse(SubscriptableModel):
     version: str = ""

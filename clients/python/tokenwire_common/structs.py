@@ -21,7 +21,8 @@ def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
     """A Struct as a dict, whole numbers as ints, key order kept."""
-    return whole_numbers_as_ints(json_format.MessageToDict(value))
+    out: dict[str, Any] = whole_numbers_as_ints(json_format.MessageToDict(value))
+    return out
 
 
 def whole_numbers_as_ints(v: Any) -> Any:
