@@ -37,6 +37,7 @@ test: setup
 bench: setup
 	$(PY) -m bench.engine
 	$(PY) -m bench.shim
+	$(PY) -m bench.client
 
 clean:
 	rm -rf clients/python/tokenwire .pytest_cache

@@ -12,9 +12,11 @@ prunes partials at start).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import re
+import statistics
 import threading
 import time
 from pathlib import Path
@@ -29,13 +31,15 @@ from tokenwire.v1 import models_pb2, models_pb2_grpc
 
 KILLS = 50
 OPS = ("upload", "create", "copy", "pull", "delete")
+# About how long each takes, until the kills have timed the operations on this machine:
+# on a fast day create takes 15 ms, and a fixed 150 ms window landed every kill past it.
 SPAN = {
     "upload": 0.15,
     "create": 0.15,
     "copy": 0.01,
     "pull": 0.8,
     "delete": 0.02,
-}  # about how long each takes
+}
 ENV = {
     "TOKENWIRE_DEFAULT_MODEL": "",
     "TOKENWIRE_REGISTRY_PART_SIZE": str(16 << 20),
@@ -81,7 +85,7 @@ def _busy(
     address: str, registry: str, tiny: list[bytes], stop: threading.Event, seed: int, log: list
 ) -> None:
     """Upload, create (quantizing), copy, pull and delete until the server dies; `log`
-    gets each operation as it starts and "done" as it ends."""
+    gets each operation as it starts and "done" as it ends, with the time."""
     rng = random.Random(seed)
     channel = grpc.insecure_channel(address)
     models = models_pb2_grpc.ModelServiceStub(channel)
@@ -95,25 +99,25 @@ def _busy(
                 for i in range(0, len(data), 1 << 16):
                     yield models_pb2.CreateBlobRequest(data=data[i : i + (1 << 16)])
 
-            log.append("upload")
+            log.append(("upload", time.monotonic()))
             noise = rng.randbytes(4 << 20)  # a blob nothing will reference: pruned at start
             models.CreateBlob(chunks(noise, "sha256:" + hashlib.sha256(noise).hexdigest()), timeout=30)
-            log.append("create")
+            log.append(("create", time.monotonic()))
             models.CreateBlob(chunks(), timeout=30)
             name = f"m{rng.randrange(4)}"
             request = models_pb2.CreateModelRequest(model=name, files={"m.gguf": digest}, quantize="Q8_0")
             assert list(models.CreateModel(request, timeout=60))[-1].status == "success"
-            log.append("copy")
+            log.append(("copy", time.monotonic()))
             models.CopyModel(models_pb2.CopyModelRequest(source=name, destination=f"{name}-copy"), timeout=30)
-            log.append("pull")
+            log.append(("pull", time.monotonic()))
             pulled = list(
                 models.PullModel(models_pb2.PullModelRequest(model=registry, insecure=True), timeout=60)
             )
             assert pulled[-1].status == "success"
-            log.append("delete")
+            log.append(("delete", time.monotonic()))
             for gone in (name, f"{name}-copy", registry):
                 models.DeleteModel(models_pb2.DeleteModelRequest(model=gone), timeout=30)
-            log.append("done")
+            log.append(("done", time.monotonic()))
     except grpc.RpcError:
         pass  # the server was killed
     finally:
@@ -141,6 +145,7 @@ def test_sigkill_at_random_points_leaves_a_consistent_store(tmp_path):
         rng = random.Random(20261201)
         server: Proc = start_server(root, **ENV)
         killed_during: list[str] = []
+        spans: dict[str, list[float]] = {}
         for kill in range(KILLS):
             stop, log = threading.Event(), []
             worker = threading.Thread(
@@ -150,14 +155,17 @@ def test_sigkill_at_random_points_leaves_a_consistent_store(tmp_path):
             # Each kill aims at one kind of operation, at a random point inside it.
             target = OPS[kill % len(OPS)]
             deadline = time.monotonic() + 60
-            while target not in log and worker.is_alive() and time.monotonic() < deadline:
+            while target not in [op for op, _ in log] and worker.is_alive() and time.monotonic() < deadline:
                 time.sleep(0.002)
-            time.sleep(rng.uniform(0, SPAN[target]))
+            timed = spans.get(target)
+            time.sleep(rng.uniform(0, statistics.median(timed) if timed else SPAN[target]))
             server.proc.kill()
             server.proc.wait(30)
             stop.set()
             worker.join(30)
-            killed_during.append(log[-1] if log else "start")
+            killed_during.append(log[-1][0] if log else "start")
+            for (op, t0), (_, t1) in itertools.pairwise(log):  # the operations that finished
+                spans.setdefault(op, []).append(t1 - t0)
             server = start_server(root, **ENV)  # heals the store at start
             check_store(root)
         with grpc.insecure_channel(server.address) as ch:

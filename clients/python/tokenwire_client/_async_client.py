@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import grpc
 
@@ -81,6 +81,48 @@ class AsyncClient(BaseClient):
 
     # ------------------------------------------------------------------ inference
 
+    @overload
+    async def generate(
+        self,
+        model: str = "",
+        prompt: str | None = None,
+        suffix: str | None = None,
+        *,
+        system: str | None = None,
+        template: str | None = None,
+        context: Sequence[int] | None = None,
+        stream: Literal[False] = False,
+        think: bool | Literal["low", "medium", "high", "max"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        raw: bool | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,
+        images: Sequence[str | bytes | Path | t.Image] | None = None,
+        options: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        keep_alive: float | str | None = None,
+        timeout: float | None = None,
+    ) -> t.GenerateResponse: ...
+    @overload
+    async def generate(
+        self,
+        model: str = "",
+        prompt: str | None = None,
+        suffix: str | None = None,
+        *,
+        system: str | None = None,
+        template: str | None = None,
+        context: Sequence[int] | None = None,
+        stream: Literal[True],
+        think: bool | Literal["low", "medium", "high", "max"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        raw: bool | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,
+        images: Sequence[str | bytes | Path | t.Image] | None = None,
+        options: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        keep_alive: float | str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncStream[t.GenerateResponse]: ...
     async def generate(
         self,
         model: str = "",
@@ -109,6 +151,38 @@ class AsyncClient(BaseClient):
         inference, _, _ = self._stubs()
         return await self._streamed(inference.Generate, request, c.generate_response, stream, timeout)
 
+    @overload
+    async def chat(
+        self,
+        model: str = "",
+        messages: Iterable[Mapping[str, Any] | t.Message] | None = None,
+        *,
+        tools: Iterable[Mapping[str, Any] | t.Tool | Callable[..., Any]] | None = None,
+        stream: Literal[False] = False,
+        think: bool | Literal["low", "medium", "high", "max"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        keep_alive: float | str | None = None,
+        timeout: float | None = None,
+    ) -> t.ChatResponse: ...
+    @overload
+    async def chat(
+        self,
+        model: str = "",
+        messages: Iterable[Mapping[str, Any] | t.Message] | None = None,
+        *,
+        tools: Iterable[Mapping[str, Any] | t.Tool | Callable[..., Any]] | None = None,
+        stream: Literal[True],
+        think: bool | Literal["low", "medium", "high", "max"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        keep_alive: float | str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncStream[t.ChatResponse]: ...
     async def chat(
         self,
         model: str = "",
@@ -159,18 +233,78 @@ class AsyncClient(BaseClient):
 
     # ------------------------------------------------------------------ models
 
+    @overload
+    async def pull(
+        self,
+        model: str,
+        *,
+        insecure: bool = False,
+        stream: Literal[False] = False,
+        timeout: float | None = None,
+    ) -> t.ProgressResponse: ...
+    @overload
+    async def pull(
+        self, model: str, *, insecure: bool = False, stream: Literal[True], timeout: float | None = None
+    ) -> AsyncStream[t.ProgressResponse]: ...
     async def pull(
         self, model: str, *, insecure: bool = False, stream: bool = False, timeout: float | None = None
     ) -> t.ProgressResponse | AsyncStream[t.ProgressResponse]:
         request = models_pb2.PullModelRequest(model=model, insecure=insecure, stream=stream)
         return await self._streamed(self._stubs()[1].PullModel, request, c.progress_response, stream, timeout)
 
+    @overload
+    async def push(
+        self,
+        model: str,
+        *,
+        insecure: bool = False,
+        stream: Literal[False] = False,
+        timeout: float | None = None,
+    ) -> t.ProgressResponse: ...
+    @overload
+    async def push(
+        self, model: str, *, insecure: bool = False, stream: Literal[True], timeout: float | None = None
+    ) -> AsyncStream[t.ProgressResponse]: ...
     async def push(
         self, model: str, *, insecure: bool = False, stream: bool = False, timeout: float | None = None
     ) -> t.ProgressResponse | AsyncStream[t.ProgressResponse]:
         request = models_pb2.PushModelRequest(model=model, insecure=insecure, stream=stream)
         return await self._streamed(self._stubs()[1].PushModel, request, c.progress_response, stream, timeout)
 
+    @overload
+    async def create(
+        self,
+        model: str,
+        quantize: str | None = None,
+        from_: str | None = None,
+        files: Mapping[str, str] | None = None,
+        adapters: Mapping[str, str] | None = None,
+        template: str | None = None,
+        license: str | Sequence[str] | None = None,
+        system: str | None = None,
+        parameters: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        messages: Iterable[Mapping[str, Any] | t.Message] | None = None,
+        *,
+        stream: Literal[False] = False,
+        timeout: float | None = None,
+    ) -> t.ProgressResponse: ...
+    @overload
+    async def create(
+        self,
+        model: str,
+        quantize: str | None = None,
+        from_: str | None = None,
+        files: Mapping[str, str] | None = None,
+        adapters: Mapping[str, str] | None = None,
+        template: str | None = None,
+        license: str | Sequence[str] | None = None,
+        system: str | None = None,
+        parameters: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        messages: Iterable[Mapping[str, Any] | t.Message] | None = None,
+        *,
+        stream: Literal[True],
+        timeout: float | None = None,
+    ) -> AsyncStream[t.ProgressResponse]: ...
     async def create(
         self,
         model: str,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import grpc
 
@@ -112,6 +112,48 @@ class Client(BaseClient):
 
     # ------------------------------------------------------------------ inference
 
+    @overload
+    def generate(
+        self,
+        model: str = "",
+        prompt: str | None = None,
+        suffix: str | None = None,
+        *,
+        system: str | None = None,
+        template: str | None = None,
+        context: Sequence[int] | None = None,
+        stream: Literal[False] = False,
+        think: bool | Literal["low", "medium", "high", "max"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        raw: bool | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,
+        images: Sequence[str | bytes | Path | t.Image] | None = None,
+        options: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        keep_alive: float | str | None = None,
+        timeout: float | None = None,
+    ) -> t.GenerateResponse: ...
+    @overload
+    def generate(
+        self,
+        model: str = "",
+        prompt: str | None = None,
+        suffix: str | None = None,
+        *,
+        system: str | None = None,
+        template: str | None = None,
+        context: Sequence[int] | None = None,
+        stream: Literal[True],
+        think: bool | Literal["low", "medium", "high", "max"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        raw: bool | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,
+        images: Sequence[str | bytes | Path | t.Image] | None = None,
+        options: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        keep_alive: float | str | None = None,
+        timeout: float | None = None,
+    ) -> Stream[t.GenerateResponse]: ...
     def generate(
         self,
         model: str = "",
@@ -140,6 +182,38 @@ class Client(BaseClient):
         )  # fmt: skip
         return self._streamed(self._inference.Generate, request, c.generate_response, stream, timeout)
 
+    @overload
+    def chat(
+        self,
+        model: str = "",
+        messages: Iterable[Mapping[str, Any] | t.Message] | None = None,
+        *,
+        tools: Iterable[Mapping[str, Any] | t.Tool | Callable[..., Any]] | None = None,
+        stream: Literal[False] = False,
+        think: bool | Literal["low", "medium", "high", "max"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        keep_alive: float | str | None = None,
+        timeout: float | None = None,
+    ) -> t.ChatResponse: ...
+    @overload
+    def chat(
+        self,
+        model: str = "",
+        messages: Iterable[Mapping[str, Any] | t.Message] | None = None,
+        *,
+        tools: Iterable[Mapping[str, Any] | t.Tool | Callable[..., Any]] | None = None,
+        stream: Literal[True],
+        think: bool | Literal["low", "medium", "high", "max"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        format: Literal["", "json"] | Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        keep_alive: float | str | None = None,
+        timeout: float | None = None,
+    ) -> Stream[t.ChatResponse]: ...
     def chat(
         self,
         model: str = "",
@@ -191,18 +265,78 @@ class Client(BaseClient):
 
     # ------------------------------------------------------------------ models
 
+    @overload
+    def pull(
+        self,
+        model: str,
+        *,
+        insecure: bool = False,
+        stream: Literal[False] = False,
+        timeout: float | None = None,
+    ) -> t.ProgressResponse: ...
+    @overload
+    def pull(
+        self, model: str, *, insecure: bool = False, stream: Literal[True], timeout: float | None = None
+    ) -> Stream[t.ProgressResponse]: ...
     def pull(
         self, model: str, *, insecure: bool = False, stream: bool = False, timeout: float | None = None
     ) -> t.ProgressResponse | Stream[t.ProgressResponse]:
         request = models_pb2.PullModelRequest(model=model, insecure=insecure, stream=stream)
         return self._streamed(self._models.PullModel, request, c.progress_response, stream, timeout)
 
+    @overload
+    def push(
+        self,
+        model: str,
+        *,
+        insecure: bool = False,
+        stream: Literal[False] = False,
+        timeout: float | None = None,
+    ) -> t.ProgressResponse: ...
+    @overload
+    def push(
+        self, model: str, *, insecure: bool = False, stream: Literal[True], timeout: float | None = None
+    ) -> Stream[t.ProgressResponse]: ...
     def push(
         self, model: str, *, insecure: bool = False, stream: bool = False, timeout: float | None = None
     ) -> t.ProgressResponse | Stream[t.ProgressResponse]:
         request = models_pb2.PushModelRequest(model=model, insecure=insecure, stream=stream)
         return self._streamed(self._models.PushModel, request, c.progress_response, stream, timeout)
 
+    @overload
+    def create(
+        self,
+        model: str,
+        quantize: str | None = None,
+        from_: str | None = None,
+        files: Mapping[str, str] | None = None,
+        adapters: Mapping[str, str] | None = None,
+        template: str | None = None,
+        license: str | Sequence[str] | None = None,
+        system: str | None = None,
+        parameters: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        messages: Iterable[Mapping[str, Any] | t.Message] | None = None,
+        *,
+        stream: Literal[False] = False,
+        timeout: float | None = None,
+    ) -> t.ProgressResponse: ...
+    @overload
+    def create(
+        self,
+        model: str,
+        quantize: str | None = None,
+        from_: str | None = None,
+        files: Mapping[str, str] | None = None,
+        adapters: Mapping[str, str] | None = None,
+        template: str | None = None,
+        license: str | Sequence[str] | None = None,
+        system: str | None = None,
+        parameters: Mapping[str, Any] | t.SubscriptableModel | None = None,
+        messages: Iterable[Mapping[str, Any] | t.Message] | None = None,
+        *,
+        stream: Literal[True],
+        timeout: float | None = None,
+    ) -> Stream[t.ProgressResponse]: ...
     def create(
         self,
         model: str,

@@ -71,7 +71,6 @@ def _dump(value: Any, exclude_none: bool) -> Any:
     return value
 
 
-
 # ------------------------------------------------------------------ requests
 
 _OPTION_PY = {"int": int, "float": float, "bool": bool, "list": Sequence[str]}
