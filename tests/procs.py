@@ -18,12 +18,22 @@ _LISTEN = re.compile(r"listening on (\S+):(\d+)")
 class Proc:
     """A child process that prints `... listening on host:port` once it is ready."""
 
-    def __init__(self, module: str, env: Mapping[str, str], name: str, timeout: float = 120):
+    def __init__(
+        self,
+        module: str,
+        env: Mapping[str, str],
+        name: str,
+        timeout: float = 120,
+        *,
+        cwd: Path = ROOT,
+        module_: bool = True,
+    ):
+        """`module` is run as `python -m module`, or as a program with module_=False."""
         self.name = name
         self.log: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", module],
-            cwd=ROOT,
+            [sys.executable, "-m", module] if module_ else [module],
+            cwd=cwd,
             env={**os.environ, **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -11,6 +11,7 @@ import base64
 import binascii
 import inspect
 import re
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC
 from pathlib import Path
@@ -164,9 +165,13 @@ def function_tool(fn: Callable[..., Any]) -> dict[str, Any]:
             arg_docs[m.group(1)] = m.group(2).strip()
     properties: dict[str, Any] = {}
     required = []
+    try:
+        hints = typing.get_type_hints(fn)  # resolves string annotations (PEP 563)
+    except (NameError, TypeError):
+        hints = {}
     for name, param in inspect.signature(fn).parameters.items():
-        hint = param.annotation
-        origin = getattr(hint, "__origin__", hint)
+        hint = hints.get(name, param.annotation)
+        origin = typing.get_origin(hint) or hint
         properties[name] = {"type": _JSON_TYPES.get(origin, "string"), "description": arg_docs.get(name, "")}
         if param.default is inspect.Parameter.empty:
             required.append(name)
