@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from server.services.inference import fit_history
+from server.generation.prompt import fit_history
 from server.template.prompt import ChatMessage
 
 
