@@ -61,14 +61,16 @@ class Planner:
         return await asyncio.to_thread(load)
 
     async def generate(self, request: inference_pb2.GenerateRequest) -> Plan:
-        if request.raw and (request.HasField("template") or request.HasField("system") or request.context):
+        # An empty string is absent, as in Ollama: its Go client always sends "template":
+        # "", "system": "" and "suffix": "" (api.GenerateRequest has no omitempty).
+        if request.raw and (request.template or request.system or request.context):
             raise InvalidArgument("raw mode does not support template, system, or context")
         model, template = await self._model_and_template(request.model)
         _check_common(request, model, template)
         limits.check_images(list(request.images))
         if request.images and not model.projectors:
             raise InvalidArgument(f"{model.name.full()} does not support vision")
-        if request.HasField("template"):
+        if request.template:
             template = chat_template.for_model(model, request.template)
         if request.suffix and not template.supports("insert"):
             raise InvalidArgument(f"{model.name.full()} does not support insert")

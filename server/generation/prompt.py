@@ -68,7 +68,7 @@ def generate_prompt(request: inference_pb2.GenerateRequest, model: Model, templa
     think, level = think_of(request)
     if request.suffix:
         return template.render([], prompt=request.prompt, suffix=request.suffix, think=think)
-    system = request.system if request.HasField("system") else model.system
+    system = request.system or model.system  # "" is absent (Ollama's Go client sends it)
     messages: list[tpl.ChatMessage] = []
     if system:
         messages.append(tpl.ChatMessage("system", system))

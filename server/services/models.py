@@ -96,8 +96,9 @@ def _spec_from_pb(request: models_pb2.CreateModelRequest) -> build.CreateSpec:
         from_=getattr(request, "from"),
         files=dict(request.files),
         adapters=dict(request.adapters),
-        template=request.template if request.HasField("template") else None,
-        system=request.system if request.HasField("system") else None,
+        # "" is absent, as Ollama's CreateHandler reads it.
+        template=request.template or None,
+        system=request.system or None,
         license=list(request.license),
         parameters=whole_numbers_as_ints(params),
         messages=[{"role": m.role, "content": m.content} for m in request.messages],
@@ -233,7 +234,7 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
             params.update(
                 {d.name: (list(v) if d.name == "stop" else v) for d, v in request.options.ListFields()}
             )
-        system = request.system if request.HasField("system") else m.system
+        system = request.system or m.system  # "" is absent (Ollama's Go client sends it)
         meta = info.metadata
         if request.verbose:
             meta = gguf_reader.read(m.model_path, arrays_up_to=None).metadata
