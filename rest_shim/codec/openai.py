@@ -53,8 +53,11 @@ def new_id(prefix: str) -> str:
 
 def _options(body: dict[str, Any], top_p_zero_is_one: bool = False) -> types_pb2.Options:
     o = types_pb2.Options()
-    if body.get("max_tokens") is not None:
-        o.num_predict = int(body["max_tokens"])
+    # OpenAI's newer name wins over the deprecated one; langchain-openai sends only
+    # max_completion_tokens for ChatOpenAI(max_tokens=...).
+    for key in ("max_tokens", "max_completion_tokens"):
+        if body.get(key) is not None:
+            o.num_predict = int(body[key])
     o.temperature = float(body["temperature"]) if body.get("temperature") is not None else 1.0
     top_p = body.get("top_p")
     o.top_p = 1.0 if top_p is None or (top_p_zero_is_one and top_p == 0) else float(top_p)

@@ -168,3 +168,15 @@ def test_errors_use_the_openai_envelope(shim_url):
         },
     )
     assert r.json()["error"]["message"].startswith("image URLs are not currently supported")
+
+
+def test_langchain_chat_openai_max_tokens_stops_the_generation(shim_url):
+    """langchain-openai sends ChatOpenAI(max_tokens=8) as max_completion_tokens only."""
+    from langchain_openai import ChatOpenAI
+
+    llm = ChatOpenAI(base_url=f"{shim_url}/v1", api_key="ignored", model=MODEL, max_tokens=8, temperature=0)
+    reply = llm.invoke("Write a very long story about a dragon.")
+    assert reply.usage_metadata is not None and reply.usage_metadata["output_tokens"] == 8
+    assert reply.response_metadata["finish_reason"] == "length"
+    streamed = list(llm.stream("Write a very long story about a dragon."))
+    assert sum(1 for c in streamed if c.content) <= 8

@@ -182,3 +182,13 @@ def test_model_entry_and_error_envelope():
     assert oai.error_body(500, "boom") == {
         "error": {"message": "boom", "type": "api_error", "param": None, "code": None}
     }
+
+
+def test_max_completion_tokens_bounds_the_generation_and_wins_over_max_tokens():
+    def num_predict(**extra):
+        body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], **extra}
+        return oai.chat_request_to_pb(body)[0].options.num_predict
+
+    assert num_predict(max_completion_tokens=8) == 8  # what langchain-openai sends
+    assert num_predict(max_tokens=16, max_completion_tokens=8) == 8
+    assert num_predict(max_tokens=16) == 16
