@@ -187,7 +187,17 @@ def message_from_pb(pb: inference_pb2.ChatResponse, mid: str) -> dict[str, Any]:
         "content": content,
         "stop_reason": _stop_reason(pb, bool(m.tool_calls)),
         "stop_sequence": None,
-        "usage": {"input_tokens": pb.prompt_eval_count, "output_tokens": pb.eval_count},
+        "usage": _usage(pb),
+    }
+
+
+def _usage(pb: Any) -> dict[str, int]:
+    """input_tokens is the whole prompt, as Ollama reports it; what the prefix cache
+    served is cache_read_input_tokens, the field Anthropic has for it."""
+    return {
+        "input_tokens": pb.prompt_eval_count,
+        "output_tokens": pb.eval_count,
+        "cache_read_input_tokens": pb.prompt_cached_count,
     }
 
 
@@ -235,7 +245,7 @@ class StreamEvents:
                 "content": [],
                 "stop_reason": None,
                 "stop_sequence": None,
-                "usage": {"input_tokens": pb.prompt_eval_count, "output_tokens": 0},
+                "usage": {**_usage(pb), "output_tokens": 0},
             }
             out.append(("message_start", {"type": "message_start", "message": message}))
         m = pb.message
@@ -257,7 +267,7 @@ class StreamEvents:
         if pb.done:
             out += self._close()
             delta = {"stop_reason": _stop_reason(pb, self.saw_tools), "stop_sequence": None}
-            usage = {"input_tokens": pb.prompt_eval_count, "output_tokens": pb.eval_count}
+            usage = _usage(pb)
             out.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": usage}))
             out.append(("message_stop", {"type": "message_stop"}))
         return out

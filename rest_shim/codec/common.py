@@ -313,6 +313,9 @@ METRIC_FIELDS = (
     "prompt_eval_duration",
     "eval_count",
     "eval_duration",
+    # Not Ollama's: of prompt_eval_count, the tokens served from the prefix cache (issue
+    # 17). Omitted when zero, like the others, so a cold request reads as Ollama's.
+    "prompt_cached_count",
 )
 
 

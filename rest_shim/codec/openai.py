@@ -260,11 +260,13 @@ def embeddings_request_to_pb(body: dict[str, Any]) -> tuple[inference_pb2.EmbedR
 # ------------------------------------------------------------- responses
 
 
-def _usage(pb: Any) -> dict[str, int]:
+def _usage(pb: Any) -> dict[str, Any]:
     return {
         "prompt_tokens": pb.prompt_eval_count,
         "completion_tokens": pb.eval_count,
         "total_tokens": pb.prompt_eval_count + pb.eval_count,
+        # What the prefix cache served, inside prompt_tokens (OpenAI's field for it).
+        "prompt_tokens_details": {"cached_tokens": pb.prompt_cached_count},
     }
 
 

@@ -111,6 +111,7 @@ class _Seq:
     t_start: float = 0.0
     t_first: float = 0.0
     prompt_evaluated: int = 0
+    prompt_cached: int = 0  # prompt tokens whose KV the slot already held
     max_batch: int = 0
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -331,6 +332,7 @@ class LlamaEngine:
         lc.llama_memory_seq_rm(self._mem, slot.seq_id, reuse, -1)
         slot.cached = seq.prompt[:reuse]
         seq.n_fed = reuse
+        seq.prompt_cached = reuse
         seq.stops = StopMatcher(p.stop)
         seq.t_start = time.perf_counter()
         slot.seq = seq
@@ -501,7 +503,10 @@ class LlamaEngine:
         seq.stream.post(
             DoneEvent(
                 done_reason=reason,
-                prompt_eval_count=seq.prompt_evaluated,
+                # Ollama reports the whole prompt, cached or not (issue 17: 18, 1, 1 broke
+                # every client's cost tracking); what was reused is reported beside it.
+                prompt_eval_count=seq.prompt_cached + seq.prompt_evaluated,
+                prompt_cached_count=seq.prompt_cached,
                 prompt_eval_duration_ns=int((seq.t_first - seq.t_start) * 1e9),
                 eval_count=len(seq.generated),
                 eval_duration_ns=int((now - seq.t_first) * 1e9),

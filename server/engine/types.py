@@ -60,12 +60,13 @@ class TokenEvent:
 @dataclass
 class DoneEvent:
     done_reason: str  # "stop" | "length"
-    prompt_eval_count: int
+    prompt_eval_count: int  # the whole prompt, as Ollama counts it
     prompt_eval_duration_ns: int
     eval_count: int
     eval_duration_ns: int
     context: list[int]
     max_batch: int = 1  # most sequences decoded together in one step with this one
+    prompt_cached_count: int = 0  # of prompt_eval_count, tokens whose KV was reused
 
 
 @dataclass

@@ -33,6 +33,7 @@ class Final:
     eval_duration: int = 0
     context: tuple[int, ...] = ()
     max_batch: int = 0
+    prompt_cached_count: int = 0
 
     def metrics(self) -> dict:
         return {
@@ -44,6 +45,7 @@ class Final:
             "prompt_eval_duration": self.prompt_eval_duration,
             "eval_count": self.eval_count,
             "eval_duration": self.eval_duration,
+            "prompt_cached_count": self.prompt_cached_count,
         }
 
 

@@ -106,6 +106,7 @@ class Runner:
                             eval_duration=event.eval_duration_ns,
                             context=tuple(event.context) if plan.return_context else (),
                             max_batch=event.max_batch,
+                            prompt_cached_count=event.prompt_cached_count,
                         )
                     elif isinstance(event, ErrorEvent):
                         raise event.error

@@ -66,6 +66,7 @@ def _chunk(content="", done=False, **kw):
         done=done,
         done_reason=kw.get("reason", types_pb2.DONE_REASON_UNSPECIFIED),
         prompt_eval_count=4 if done else 0,
+        prompt_cached_count=3 if done else 0,
         eval_count=2 if done else 0,
     )
 
@@ -102,14 +103,15 @@ def test_stream_events_in_order():
     assert names[11][1] == {
         "type": "message_delta",
         "delta": {"stop_reason": "tool_use", "stop_sequence": None},
-        "usage": {"input_tokens": 4, "output_tokens": 2},
+        "usage": {"input_tokens": 4, "output_tokens": 2, "cache_read_input_tokens": 3},
     }
 
 
 def test_whole_message_and_error_envelope():
     body = anthropic.message_from_pb(_chunk("Hi", True, reason=types_pb2.DONE_REASON_LENGTH), "msg_1")
     assert body["content"] == [{"type": "text", "text": "Hi"}] and body["stop_reason"] == "max_tokens"
-    assert body["usage"] == {"input_tokens": 4, "output_tokens": 2}
+    # input_tokens is the whole prompt (Ollama's count); the cache's share beside it.
+    assert body["usage"] == {"input_tokens": 4, "output_tokens": 2, "cache_read_input_tokens": 3}
     assert anthropic.error_body(503, "busy") == {
         "type": "error",
         "error": {"type": "overloaded_error", "message": "busy"},

@@ -94,6 +94,7 @@ def _chat(content="", done=False, reason=types_pb2.DONE_REASON_UNSPECIFIED, **kw
         done=done,
         done_reason=reason,
         prompt_eval_count=5 if done else 0,
+        prompt_cached_count=2 if done else 0,
         eval_count=3 if done else 0,
     )
 
@@ -128,7 +129,12 @@ def test_chat_completion_response_shape():
                 "finish_reason": "tool_calls",
             }
         ],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+        "usage": {
+            "prompt_tokens": 5,
+            "completion_tokens": 3,
+            "total_tokens": 8,
+            "prompt_tokens_details": {"cached_tokens": 2},
+        },
     }
 
 
