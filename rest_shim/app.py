@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import grpc
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rest_shim import streaming
@@ -68,12 +68,13 @@ def _fastapi_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        # gin's defaults, which Ollama clients see for unknown routes and methods.
+        # gin's words for unknown routes and methods, but in the API's JSON envelope:
+        # SDKs parse every error body as JSON (a plain-text 404 on /v1/responses broke them).
         if exc.status_code == 404:
-            return PlainTextResponse("404 page not found", status_code=404)
+            return _envelope(request, 404, "404 page not found")
         if exc.status_code == 405:
-            return PlainTextResponse("405 method not allowed", status_code=405)
-        return streaming.error_response(exc.status_code, str(exc.detail))
+            return _envelope(request, 405, "405 method not allowed")
+        return _envelope(request, exc.status_code, str(exc.detail))
 
     return app
 

@@ -159,7 +159,9 @@ def messages_request_to_pb(body: dict[str, Any]) -> tuple[inference_pb2.ChatRequ
 def _stop_reason(pb: inference_pb2.ChatResponse, has_tools: bool) -> str:
     if common.DONE_REASONS.get(pb.done_reason) == "length":
         return "max_tokens"
-    return "tool_use" if has_tools else "end_turn"
+    if has_tools:
+        return "tool_use"
+    return "stop_sequence" if pb.stop_sequence else "end_turn"
 
 
 def _tool_block(tc: types_pb2.ToolCall) -> dict[str, Any]:
@@ -186,7 +188,7 @@ def message_from_pb(pb: inference_pb2.ChatResponse, mid: str) -> dict[str, Any]:
         "model": pb.model,
         "content": content,
         "stop_reason": _stop_reason(pb, bool(m.tool_calls)),
-        "stop_sequence": None,
+        "stop_sequence": pb.stop_sequence or None,
         "usage": _usage(pb),
     }
 
@@ -266,7 +268,10 @@ class StreamEvents:
             out.append(self._delta({"type": "input_json_delta", "partial_json": args}))
         if pb.done:
             out += self._close()
-            delta = {"stop_reason": _stop_reason(pb, self.saw_tools), "stop_sequence": None}
+            delta = {
+                "stop_reason": _stop_reason(pb, self.saw_tools),
+                "stop_sequence": pb.stop_sequence or None,
+            }
             usage = _usage(pb)
             out.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": usage}))
             out.append(("message_stop", {"type": "message_stop"}))

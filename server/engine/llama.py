@@ -496,8 +496,9 @@ class LlamaEngine:
         """End a sequence. flush: emit text held back as a possible stop prefix."""
         seq = slot.seq
         assert seq is not None
-        tail = seq.decoder.decode(b"", final=True)
-        tail = seq.stops.feed(tail)[0] + seq.stops.flush() if flush else ""
+        # The decoder may hold the first bytes of a character cut off by num_predict:
+        # dropped, as Ollama holds back partial UTF-8, rather than ended in U+FFFD.
+        tail = seq.stops.flush() if flush else ""
         if tail:
             seq.stream.post(TokenEvent(tail))
         seq.stream.post(
@@ -507,6 +508,7 @@ class LlamaEngine:
                 # every client's cost tracking); what was reused is reported beside it.
                 prompt_eval_count=seq.prompt_cached + seq.prompt_evaluated,
                 prompt_cached_count=seq.prompt_cached,
+                stop_sequence=seq.stops.matched,
                 prompt_eval_duration_ns=int((seq.t_first - seq.t_start) * 1e9),
                 eval_count=len(seq.generated),
                 eval_duration_ns=int((now - seq.t_first) * 1e9),

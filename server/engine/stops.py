@@ -13,6 +13,7 @@ class StopMatcher:
     def __init__(self, stops: list[str]):
         self.stops = [s for s in stops if s]
         self.pending = ""
+        self.matched = ""  # the stop sequence that ended the text, once one has
 
     def feed(self, text: str) -> tuple[str, bool]:
         buf = self.pending + text
@@ -20,7 +21,7 @@ class StopMatcher:
         for s in self.stops:
             i = buf.find(s)
             if i != -1 and (hit == -1 or i < hit):
-                hit = i
+                hit, self.matched = i, s
         if hit != -1:
             self.pending = ""
             return buf[:hit], True

@@ -67,6 +67,7 @@ class DoneEvent:
     context: list[int]
     max_batch: int = 1  # most sequences decoded together in one step with this one
     prompt_cached_count: int = 0  # of prompt_eval_count, tokens whose KV was reused
+    stop_sequence: str = ""  # the request's stop sequence that ended it, if one did
 
 
 @dataclass

@@ -34,6 +34,7 @@ class Final:
     context: tuple[int, ...] = ()
     max_batch: int = 0
     prompt_cached_count: int = 0
+    stop_sequence: str = ""
 
     def metrics(self) -> dict:
         return {
@@ -46,6 +47,7 @@ class Final:
             "eval_count": self.eval_count,
             "eval_duration": self.eval_duration,
             "prompt_cached_count": self.prompt_cached_count,
+            "stop_sequence": self.stop_sequence,
         }
 
 

@@ -107,6 +107,7 @@ class Runner:
                             context=tuple(event.context) if plan.return_context else (),
                             max_batch=event.max_batch,
                             prompt_cached_count=event.prompt_cached_count,
+                            stop_sequence=event.stop_sequence,
                         )
                     elif isinstance(event, ErrorEvent):
                         raise event.error

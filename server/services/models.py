@@ -227,7 +227,11 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
     def _show(self, request: models_pb2.ShowModelRequest) -> models_pb2.ShowModelResponse:
         if not request.model:
             raise InvalidArgument("model is required")
-        m = self._store.resolve(request.model)
+        try:
+            m = self._store.resolve(request.model)
+        except NotFound:
+            # Ollama's ShowHandler names the parsed model: `ollama show x` says 'x:latest'.
+            raise NotFound(f"model '{parse_name(request.model).display_shortest()}' not found") from None
         info = _info(m)
         params = dict(m.params)
         if request.HasField("options"):

@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from gguf import GGMLQuantizationType
 
 _SCALARS = {
@@ -28,6 +29,15 @@ _SCALARS = {
     12: ("<d", 8),
 }
 _STRING, _ARRAY = 8, 9
+_FLOAT32 = 6
+
+
+def _float32(v: float) -> float:
+    """A float32 as the shortest decimal that reads back as it (1e-05, not
+    9.999999747378752e-06), as Go prints a float32 in Ollama's model_info."""
+    return float(str(np.float32(v)))
+
+
 MAGIC = b"GGUF"
 
 
@@ -82,7 +92,8 @@ def _parse(mm: mmap.mmap, limit: int | None) -> GGUFFile:
     def value(t: int, p: int, keep: bool) -> tuple[object, int]:
         if t in _SCALARS:
             fmt, size = _SCALARS[t]
-            return struct.unpack_from(fmt, mm, p)[0], p + size
+            v = struct.unpack_from(fmt, mm, p)[0]
+            return (_float32(v) if t == _FLOAT32 else v), p + size
         if t == _STRING:
             return string(p)
         if t == _ARRAY:
@@ -93,6 +104,8 @@ def _parse(mm: mmap.mmap, limit: int | None) -> GGUFFile:
                 fmt, size = _SCALARS[item_type]
                 if materialise:
                     items = list(struct.unpack_from(f"<{n}{fmt[1]}", mm, p))
+                    if item_type == _FLOAT32:
+                        items = [_float32(x) for x in items]
                     return items, p + n * size
                 return SkippedArray(n, item_type, p), p + n * size
             start = p

@@ -61,3 +61,26 @@ def test_errors_use_the_anthropic_envelope(shim_url):
         json={"model": "nope", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]},
     )
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
+
+
+def test_a_stop_sequence_is_reported(client):
+    """Greedy SmolLM2 answers "The Fibonacci sequence is ..."; the stop sequence ends it
+    and is named."""
+    msg = client.messages.create(
+        model=MODEL,
+        max_tokens=40,
+        stop_sequences=["unlikely-stop", "sequence"],
+        extra_body={"temperature": 0},
+        messages=[{"role": "user", "content": "Count from 1 to 10, separated by commas."}],
+    )
+    assert (msg.stop_reason, msg.stop_sequence) == ("stop_sequence", "sequence")
+    assert msg.content[0].text == "The Fibonacci "
+    with client.messages.stream(
+        model=MODEL,
+        max_tokens=40,
+        stop_sequences=["unlikely-stop", "sequence"],
+        extra_body={"temperature": 0},
+        messages=[{"role": "user", "content": "Count from 1 to 10, separated by commas."}],
+    ) as stream:
+        final = stream.get_final_message()
+    assert (final.stop_reason, final.stop_sequence) == ("stop_sequence", "sequence")

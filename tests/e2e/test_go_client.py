@@ -59,5 +59,5 @@ def test_ollamas_go_client_gets_the_template_and_the_system(go_program: str, shi
     assert seen["show_system"] == SYSTEM and seen["show_modelfile_has_system"] is True
     assert {MODEL, "go-pirate:latest"} <= set(seen["list"])
     assert seen["embed"] == [2, 576]
-    assert seen["error"] == {"status": 404, "message": "model 'does-not-exist' not found"}
+    assert seen["error"] == {"status": 404, "message": "model 'does-not-exist:latest' not found"}
     py.delete("go-pirate")

@@ -149,3 +149,17 @@ def test_cancelled_call_frees_the_slot(tmp_path):
             assert quick[-1].done and quick[-1].eval_count == 4
     finally:
         proc.stop()
+
+
+def test_a_character_cut_by_num_predict_is_held_back_not_replaced(channel):
+    """Greedy SmolLM2's third token here is the first bytes of 章: Ollama holds back the
+    partial character; it must not end the text as U+FFFD."""
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    texts = []
+    for n in (2, 3, 4):
+        options = types_pb2.Options(num_predict=n, temperature=0)
+        request = inference_pb2.GenerateRequest(
+            model=MODEL, prompt="日本語の文章を書いてください。日本語", raw=True, options=options
+        )
+        texts.append("".join(c.response for c in stub.Generate(request, timeout=60)))
+    assert texts == ["の文", "の文", "の文章"]

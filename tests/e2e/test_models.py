@@ -147,9 +147,8 @@ def test_model_management_over_grpc(channel):
         stub.DeleteModel(models_pb2.DeleteModelRequest(model=name), timeout=30)
     with pytest.raises(grpc.RpcError) as err:
         stub.ShowModel(models_pb2.ShowModelRequest(model="grpc-copy"), timeout=30)
-    assert (
-        err.value.code() == grpc.StatusCode.NOT_FOUND and err.value.details() == "model 'grpc-copy' not found"
-    )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    assert err.value.details() == "model 'grpc-copy:latest' not found"
 
 
 def test_create_from_an_uploaded_gguf_blob_with_a_template(client, gemma_gguf):
@@ -296,7 +295,8 @@ def test_bad_input_changes_nothing(client, models_dir):
     assert r.status_code == 400 and r.json()["error"].startswith("template error: ")
     r = client.post("/api/create", json={"model": "x", "files": {"../m.gguf": SMOLLM2_DIGEST}})
     assert r.status_code == 400 and r.json() == {"error": "file path must be relative"}
-    assert client.post("/api/show", json={"model": "ghost"}).json() == {"error": "model 'ghost' not found"}
+    shown = client.post("/api/show", json={"model": "ghost"}).json()
+    assert shown == {"error": "model 'ghost:latest' not found"}  # Ollama's show names the tag
     assert client.post("/api/show", json={}).json() == {"error": "model is required"}
     r = client.post("/api/copy", json={"source": "ghost", "destination": "y"})
     assert r.status_code == 404 and r.json() == {"error": 'model "ghost" not found'}
@@ -371,3 +371,10 @@ def test_abandoned_upload_leaves_no_partial_file(channel, models_dir):
         time.sleep(0.05)
     assert not list((models_dir / "blobs").glob("*-partial"))
     assert not (models_dir / "blobs" / ("sha256-" + "1" * 64)).exists()
+
+
+def test_model_info_floats_print_as_go_prints_a_float32(client):
+    r = client.post("/api/show", json={"model": MODEL})
+    eps = "llama.attention.layer_norm_rms_epsilon"
+    assert r.json()["model_info"][eps] == 1e-05
+    assert f'"{eps}":1e-05' in r.text  # not 9.999999747378752e-06

@@ -105,7 +105,10 @@ def test_bad_requests(client):
     assert r.json() == {"error": "raw mode does not support template, system, or context"}
     assert client.get("/api/generate").status_code == 405
     r = client.get("/no/such/route")
-    assert r.status_code == 404 and r.text == "404 page not found"
+    assert r.status_code == 404 and r.json() == {"error": "404 page not found"}
+    r = client.post("/v1/no/such/route", json={})
+    assert r.status_code == 404 and r.json()["error"]["message"] == "404 page not found"
+    assert client.get("/api/generate").json() == {"error": "405 method not allowed"}
 
 
 def test_chat_streams_an_assistant_message(client):

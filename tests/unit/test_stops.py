@@ -37,3 +37,9 @@ def test_no_stop_flushes_everything():
 
 def test_earliest_stop_wins():
     assert run(["b", "a"], ["xxab"]) == ("xx", True)
+
+
+def test_the_stop_that_matched_is_named():
+    m = StopMatcher(["END", "\n\n"])
+    assert m.feed("a\n") == ("a", False) and m.matched == ""
+    assert m.feed("\nEND") == ("", True) and m.matched == "\n\n"  # the earliest one wins

@@ -95,7 +95,7 @@ def test_errors_are_typed_with_ollamas_words(conformance_server: Proc) -> None:
     client = tw.Client(host=conformance_server.address)
     with pytest.raises(tw.NotFoundError) as missing:
         client.show("nope")
-    assert (missing.value.error, missing.value.status_code) == ("model 'nope' not found", 404)
+    assert (missing.value.error, missing.value.status_code) == ("model 'nope:latest' not found", 404)
     assert isinstance(missing.value, tw.ResponseError)
     with pytest.raises(tw.InvalidArgumentError) as bad:
         client.generate(MODEL, "hi", raw=True, template="{{ .Prompt }}")
