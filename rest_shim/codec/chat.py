@@ -77,4 +77,6 @@ def chat_response_from_pb(pb: inference_pb2.ChatResponse) -> dict[str, Any]:
         d["done_reason"] = common.DONE_REASONS[pb.done_reason]
     d["done"] = pb.done
     common.metrics_from_pb(pb, d)
+    if pb.logprobs:
+        d["logprobs"] = common.logprobs_json(pb.logprobs)
     return d

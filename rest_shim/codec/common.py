@@ -319,6 +319,22 @@ METRIC_FIELDS = (
 )
 
 
+def logprobs_json(items: Any, *, always_top: bool = False) -> list[dict[str, Any]]:
+    """Ollama's logprobs entries (reference §11): bytes as a list of ints, as Go's []int;
+    top_logprobs omitted when empty unless the API always has it (OpenAI)."""
+
+    def entry(e: Any) -> dict[str, Any]:
+        return {"token": e.token, "logprob": e.logprob, "bytes": list(e.bytes)}
+
+    out = []
+    for e in items:
+        d = entry(e)
+        if e.top_logprobs or always_top:
+            d["top_logprobs"] = [entry(t) for t in e.top_logprobs]
+        out.append(d)
+    return out
+
+
 def metrics_from_pb(pb: Any, out: dict) -> None:
     """Ollama's embedded Metrics: each field omitted when zero."""
     for name in METRIC_FIELDS:

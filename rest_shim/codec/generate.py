@@ -77,4 +77,6 @@ def generate_response_from_pb(pb: inference_pb2.GenerateResponse) -> dict[str, A
     common.metrics_from_pb(pb, d)
     if pb.tool_calls:
         d["tool_calls"] = common.tool_calls_from_pb(pb.tool_calls)
+    if pb.logprobs:
+        d["logprobs"] = common.logprobs_json(pb.logprobs)
     return d

@@ -307,6 +307,13 @@ def _envelope(kind: str, rid: str, created: int, model: str) -> dict[str, Any]:
     return {"id": rid, "object": kind, "created": created, "model": model, "system_fingerprint": FINGERPRINT}
 
 
+def _chat_logprobs(pb: Any) -> dict[str, Any]:
+    """choices[].logprobs when the request asked for them: {"content": [...]}."""
+    return (
+        {"logprobs": {"content": common.logprobs_json(pb.logprobs, always_top=True)}} if pb.logprobs else {}
+    )
+
+
 def chat_completion_from_pb(pb: inference_pb2.ChatResponse, rid: str, created: int) -> dict[str, Any]:
     return {
         **_envelope("chat.completion", rid, created, pb.model),
@@ -315,6 +322,7 @@ def chat_completion_from_pb(pb: inference_pb2.ChatResponse, rid: str, created: i
                 "index": 0,
                 "message": _chat_message(pb.message),
                 "finish_reason": _finish(pb, bool(pb.message.tool_calls)),
+                **_chat_logprobs(pb),
             }
         ],
         "usage": _usage(pb),
@@ -349,6 +357,7 @@ class ChatChunks:
                 self.saw_calls = True
                 delta["tool_calls"] = _tool_calls(m.tool_calls)
             out.append(self._chunk(pb.model, delta, None))
+            out[-1]["choices"][0].update(_chat_logprobs(pb))
         if pb.done:
             out.append(self._chunk(pb.model, {}, _finish(pb, self.saw_calls)))
             if self.include_usage:
@@ -359,10 +368,32 @@ class ChatChunks:
         return out
 
 
-def completion_from_pb(pb: inference_pb2.GenerateResponse, rid: str, created: int) -> dict[str, Any]:
+def _completion_logprobs(pb: Any, offset: int) -> dict[str, Any]:
+    """The legacy completions shape, which the OpenAI SDK's Completion type reads:
+    tokens, token_logprobs, top_logprobs as {token: logprob}, text_offset."""
+    if not pb.logprobs:
+        return {}
+    offsets = []
+    for e in pb.logprobs:
+        offsets.append(offset)
+        offset += len(e.token)
+    return {
+        "logprobs": {
+            "tokens": [e.token for e in pb.logprobs],
+            "token_logprobs": [e.logprob for e in pb.logprobs],
+            "top_logprobs": [{t.token: t.logprob for t in e.top_logprobs} for e in pb.logprobs],
+            "text_offset": offsets,
+        }
+    }
+
+
+def completion_from_pb(
+    pb: inference_pb2.GenerateResponse, rid: str, created: int, offset: int = 0
+) -> dict[str, Any]:
+    choice = {"text": pb.response, "index": 0, "finish_reason": _finish(pb, False)}
     return {
         **_envelope("text_completion", rid, created, pb.model),
-        "choices": [{"text": pb.response, "index": 0, "finish_reason": _finish(pb, False)}],
+        "choices": [{**choice, **_completion_logprobs(pb, offset)}],
         "usage": _usage(pb),
     }
 
@@ -372,9 +403,11 @@ class CompletionChunks:
         self.id = new_id("cmpl")
         self.created = int(time.time())
         self.include_usage = include_usage
+        self.offset = 0  # text_offset of logprobs runs across chunks
 
     def convert(self, pb: inference_pb2.GenerateResponse) -> list[dict[str, Any]]:
-        chunk = completion_from_pb(pb, self.id, self.created)
+        chunk = completion_from_pb(pb, self.id, self.created, self.offset)
+        self.offset += sum(len(e.token) for e in pb.logprobs)
         del chunk["usage"]
         out = [chunk]
         if pb.done and self.include_usage:

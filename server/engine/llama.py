@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import llama_cpp as lc
+import numpy as np
 
+from server.engine import logprobs
 from server.engine.stops import StopMatcher
 from server.engine.types import (
     CompletionRequest,
@@ -452,6 +454,10 @@ class LlamaEngine:
             slot.seq.stream.post(ErrorEvent(exc))
             self._release(slot)
 
+    def _token_bytes(self, token: int) -> bytes:
+        n = lc.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, True)
+        return self._piece.raw[: max(n, 0)]
+
     def _sample(self, slot: _Slot, idx: int, now: float) -> None:
         seq = slot.seq
         assert seq is not None
@@ -462,10 +468,13 @@ class LlamaEngine:
             self._finish(slot, "stop", now, flush=True)
             return
         seq.generated.append(token)
-        n = lc.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, True)
-        text = seq.decoder.decode(self._piece.raw[: max(n, 0)])
+        text = seq.decoder.decode(self._token_bytes(token))
         emit, stopped = seq.stops.feed(text)
-        seq.stream.post(TokenEvent(emit))
+        entry = None
+        if seq.request.logprobs:
+            logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(self._ctx, idx), shape=(self.n_vocab,))
+            entry = logprobs.logprob(logits, token, seq.request.top_logprobs, self._token_bytes)
+        seq.stream.post(TokenEvent(emit, entry))
         limit = seq.request.sampling.num_predict
         if limit < 0:
             limit = 10 * self.num_ctx

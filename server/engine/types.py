@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from server.engine.logprobs import Logprob
+
 
 @dataclass
 class SamplingParams:
@@ -48,6 +50,9 @@ class CompletionRequest:
     # The context filling up while generating: drop half of what follows num_keep and go
     # on (Ollama's shift), or stop with done_reason "length".
     shift: bool = True
+    # Report each generated token's log-probability, with this many alternatives (0-20).
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 @dataclass
@@ -55,6 +60,7 @@ class TokenEvent:
     """Text produced by one sampled token ("" while a stop sequence may be forming)."""
 
     text: str
+    logprob: Logprob | None = None  # when the request asked for logprobs
 
 
 @dataclass

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from google.protobuf import struct_pb2
 
+from server.engine.logprobs import Logprob
 from server.template.thinking import ThinkingParser
 from server.template.tools import ToolParser
 from tokenwire.v1 import types_pb2
@@ -52,25 +53,36 @@ class Final:
 
 
 @dataclass
+class Text:
+    """Raw text as the engine decoded it, and the logprobs of the tokens that made it."""
+
+    text: str
+    logprobs: tuple[Logprob, ...] = ()
+
+
+@dataclass
 class Piece:
-    """Output that is certain: content, thinking and whole tool calls (Ollama JSON shape)."""
+    """Output that is certain: content, thinking and whole tool calls (Ollama JSON shape),
+    and the logprobs of the tokens generated since the last piece. Ollama sends those
+    with every chunk that carries tokens, even while a parser holds its text back."""
 
     content: str = ""
     thinking: str = ""
     tool_calls: tuple[dict, ...] = ()
+    logprobs: tuple[Logprob, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.content or self.thinking or self.tool_calls)
+        return bool(self.content or self.thinking or self.tool_calls or self.logprobs)
 
 
 async def parsed(
-    items: AsyncIterator[str | Final],
+    items: AsyncIterator[Text | Final],
     thinking: ThinkingParser | None,
     tools: ToolParser | None,
 ) -> AsyncIterator[Piece | Final]:
     """Split raw output into thinking, content and tool calls as they become certain."""
 
-    def split(text: str, final: bool) -> Piece:
+    def split(text: str, final: bool, logprobs: tuple[Logprob, ...] = ()) -> Piece:
         thought = ""
         if thinking is not None:
             thought, text = thinking.add(text)
@@ -82,11 +94,11 @@ async def parsed(
             calls, text = tools.add(text)
             if final:
                 text += tools.flush()
-        return Piece(text, thought, tuple(calls))
+        return Piece(text, thought, tuple(calls), logprobs)
 
     async for item in items:
-        if isinstance(item, str):
-            if piece := split(item, False):
+        if isinstance(item, Text):
+            if piece := split(item.text, False, item.logprobs):
                 yield piece
         else:
             if piece := split("", True):
@@ -111,8 +123,24 @@ async def stream_or_aggregate(
                 "".join(p.content for p in parts),
                 "".join(p.thinking for p in parts),
                 tuple(c for p in parts for c in p.tool_calls),
+                tuple(lp for p in parts for lp in p.logprobs),
             )
             yield whole, item
+
+
+def logprobs_pb(entries: tuple[Logprob, ...]) -> list[types_pb2.Logprob]:
+    return [
+        types_pb2.Logprob(
+            token=e.token,
+            logprob=e.logprob,
+            bytes=e.bytes,
+            top_logprobs=[
+                types_pb2.TokenLogprob(token=t.token, logprob=t.logprob, bytes=t.bytes)
+                for t in e.top_logprobs
+            ],
+        )
+        for e in entries
+    ]
 
 
 def tool_call_pb(call: dict) -> types_pb2.ToolCall:

@@ -11,7 +11,7 @@ from google.protobuf import json_format
 
 from server import limits
 from server.engine.types import Engine
-from server.errors import InvalidArgument, NotFound, Unimplemented
+from server.errors import InvalidArgument, NotFound
 from server.generation import prompt as pr
 from server.store.models import Model, ModelStore
 from server.template import chat_template
@@ -143,8 +143,6 @@ def _check_common(request, model: Model, template: chat_template.ChatTemplate) -
         raise InvalidArgument("top_logprobs must be between 0 and 20")
     if pr.think_of(request)[0] and not template.supports("thinking"):
         raise InvalidArgument(f'"{request.model}" does not support thinking')
-    if request.logprobs:
-        raise Unimplemented("logprobs are not implemented yet (tokenwire issue 4)")
     if request.HasField("format") and request.format.HasField("schema"):
         if request.format.schema.ByteSize() > limits.MAX_SCHEMA_BYTES:
             raise InvalidArgument(f"format schema is too large: more than {limits.MAX_SCHEMA_BYTES} bytes")

@@ -20,7 +20,7 @@ from server.engine.types import (
     TokenEvent,
 )
 from server.errors import InvalidArgument
-from server.generation.output import Final
+from server.generation.output import Final, Text
 from server.generation.plan import Plan
 from server.scheduler import Scheduler
 from server.settings import Settings
@@ -64,8 +64,8 @@ class Runner:
                 sampling.grammar = grammar.json_grammar()
         return sampling
 
-    async def run(self, plan: Plan, t0: int) -> AsyncIterator[str | Final]:
-        """Yield text pieces, then one Final."""
+    async def run(self, plan: Plan, t0: int) -> AsyncIterator[Text | Final]:
+        """Yield text pieces (with their tokens' logprobs when asked), then one Final."""
         assert plan.prompt is not None
         request, prompt = plan.request, plan.prompt
         sampling = await self._sampling(plan)
@@ -85,6 +85,8 @@ class Runner:
                 prefix_tokens=plan.context_in,
                 truncate=truncate,
                 shift=not request.HasField("shift") or request.shift,
+                logprobs=request.logprobs,
+                top_logprobs=request.top_logprobs,
             )
             stream = Stream()
             try:
@@ -93,8 +95,8 @@ class Runner:
                 await self._workers.prompt(engine.submit, completion, stream)
                 async for event in stream:
                     if isinstance(event, TokenEvent):
-                        if event.text:
-                            yield event.text
+                        if event.text or event.logprob is not None:
+                            yield Text(event.text, (event.logprob,) if event.logprob else ())
                     elif isinstance(event, DoneEvent):
                         yield Final(
                             done_reason=event.done_reason,

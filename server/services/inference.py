@@ -15,7 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from server.embedding import Embedder, normalize
 from server.errors import InvalidArgument, NotFound
-from server.generation.output import Final, Piece, parsed, stream_or_aggregate, tool_call_pb
+from server.generation.output import Final, Piece, logprobs_pb, parsed, stream_or_aggregate, tool_call_pb
 from server.generation.plan import Plan, Planner
 from server.generation.run import Runner
 from server.scheduler import Scheduler
@@ -66,7 +66,11 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
             yield chunk(debug_info=info)
             return
         async for piece, final in self._outcome(plan, t0, context):
-            text = {"response": piece.content, "thinking": piece.thinking}
+            text = {
+                "response": piece.content,
+                "thinking": piece.thinking,
+                "logprobs": logprobs_pb(piece.logprobs),
+            }
             yield chunk(**text) if final is None else chunk(**text, context=final.context, **final.metrics())
 
     async def Chat(
@@ -78,7 +82,10 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         def chunk(piece: Piece, **kw) -> inference_pb2.ChatResponse:
             msg = types_pb2.Message(role="assistant", content=piece.content, thinking=piece.thinking)
             msg.tool_calls.extend(tool_call_pb(c) for c in piece.tool_calls)
-            return inference_pb2.ChatResponse(model=request.model, created_at=_now(), message=msg, **kw)
+            logprobs = logprobs_pb(piece.logprobs)
+            return inference_pb2.ChatResponse(
+                model=request.model, created_at=_now(), message=msg, logprobs=logprobs, **kw
+            )
 
         if request.debug_render_only and plan.prompt is not None:
             info = types_pb2.DebugInfo(rendered_template=plan.prompt, image_count=plan.image_count)

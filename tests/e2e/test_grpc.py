@@ -80,13 +80,6 @@ def test_invalid_name_and_raw_mode_conflicts_are_invalid_argument(channel):
     assert err.value.details() == "raw mode does not support template, system, or context"
 
 
-def test_unimplemented_features_say_so(channel):
-    with pytest.raises(grpc.RpcError) as err:
-        generate(channel, model=MODEL, prompt="hi", logprobs=True)
-    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "logprobs are not implemented yet" in err.value.details()
-
-
 def test_version(channel):
     stub = models_pb2_grpc.VersionServiceStub(channel)
     assert stub.GetVersion(models_pb2.GetVersionRequest(), timeout=10).version == "0.33.0"

@@ -203,3 +203,38 @@ def test_embed_response_writes_float32_digits_and_omits_zero_metrics():
     assert gojson.dumps(body) == '{"model":"m","embeddings":[[0.1,-0.5,1e-07]]}'
     pb.prompt_eval_count = 3
     assert list(embed_response_from_pb(pb)) == ["model", "embeddings", "prompt_eval_count"]
+
+
+def _with_logprobs(pb):
+    top = [
+        types_pb2.TokenLogprob(token="Hi", logprob=-0.25, bytes=b"Hi"),
+        types_pb2.TokenLogprob(token="A", logprob=-2.0, bytes=b"A"),
+    ]
+    pb.logprobs.add(token="Hi", logprob=-0.25, bytes=b"Hi", top_logprobs=top)
+    pb.logprobs.add(token="!", logprob=-0.5, bytes=b"!")
+    return pb
+
+
+LOGPROBS_JSON = [
+    {
+        "token": "Hi",
+        "logprob": -0.25,
+        "bytes": [72, 105],
+        "top_logprobs": [
+            {"token": "Hi", "logprob": -0.25, "bytes": [72, 105]},
+            {"token": "A", "logprob": -2.0, "bytes": [65]},
+        ],
+    },
+    {"token": "!", "logprob": -0.5, "bytes": [33]},
+]
+
+
+def test_logprobs_take_ollamas_shape_on_generate_and_chat():
+    from rest_shim.codec.chat import chat_response_from_pb
+    from rest_shim.codec.generate import generate_response_from_pb
+
+    gen = generate_response_from_pb(_with_logprobs(inference_pb2.GenerateResponse(model="m", response="Hi!")))
+    assert list(gen)[-1] == "logprobs" and gen["logprobs"] == LOGPROBS_JSON
+    chat = chat_response_from_pb(_with_logprobs(inference_pb2.ChatResponse(model="m")))
+    assert chat["logprobs"] == LOGPROBS_JSON
+    assert "logprobs" not in generate_response_from_pb(inference_pb2.GenerateResponse(model="m"))

@@ -198,3 +198,34 @@ def test_max_completion_tokens_bounds_the_generation_and_wins_over_max_tokens():
     assert num_predict(max_completion_tokens=8) == 8  # what langchain-openai sends
     assert num_predict(max_tokens=16, max_completion_tokens=8) == 8
     assert num_predict(max_tokens=16) == 16
+
+
+def test_logprobs_on_chat_completions_and_legacy_completions():
+    def with_logprobs(pb):
+        top = [types_pb2.TokenLogprob(token="Hi", logprob=-0.25, bytes=b"Hi")]
+        pb.logprobs.add(token="Hi", logprob=-0.25, bytes=b"Hi", top_logprobs=top)
+        pb.logprobs.add(token="!", logprob=-0.5, bytes=b"!")
+        return pb
+
+    chat = oai.chat_completion_from_pb(with_logprobs(inference_pb2.ChatResponse(model="m")), "c", 1)
+    assert chat["choices"][0]["logprobs"] == {
+        "content": [
+            {"token": "Hi", "logprob": -0.25, "bytes": [72, 105],
+             "top_logprobs": [{"token": "Hi", "logprob": -0.25, "bytes": [72, 105]}]},
+            {"token": "!", "logprob": -0.5, "bytes": [33], "top_logprobs": []},
+        ]
+    }  # fmt: skip
+    chunks = oai.CompletionChunks(False)
+    first = chunks.convert(with_logprobs(inference_pb2.GenerateResponse(model="m", response="Hi!")))
+    second = chunks.convert(with_logprobs(inference_pb2.GenerateResponse(model="m", response="Hi!")))
+    assert first[0]["choices"][0]["logprobs"] == {
+        "tokens": ["Hi", "!"],
+        "token_logprobs": [-0.25, -0.5],
+        "top_logprobs": [{"Hi": -0.25}, {}],
+        "text_offset": [0, 2],
+    }
+    assert second[0]["choices"][0]["logprobs"]["text_offset"] == [3, 5]  # offsets run on
+    assert (
+        "logprobs"
+        not in oai.chat_completion_from_pb(inference_pb2.ChatResponse(model="m"), "c", 1)["choices"][0]
+    )
