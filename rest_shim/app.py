@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rest_shim import streaming
 from rest_shim.errors import ShimError
 from rest_shim.hygiene import Hygiene
-from rest_shim.routes import anthropic, inference, models, openai, root
+from rest_shim.routes import anthropic, inference, models, openai, responses, root
 from rest_shim.settings import Settings
 from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc
 from tokenwire_common.wire import MESSAGE_SIZE_OPTIONS
@@ -55,6 +55,7 @@ def _fastapi_app(settings: Settings) -> FastAPI:
     app.include_router(models.router)
     app.include_router(openai.router)
     app.include_router(anthropic.router)
+    app.include_router(responses.router)
 
     @app.exception_handler(ShimError)
     async def shim_error(request: Request, exc: ShimError) -> Response:

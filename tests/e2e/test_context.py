@@ -90,7 +90,7 @@ def test_context_shift_keeps_generating_and_shift_false_stops(shim):
     assert (shifted["eval_count"], shifted["done_reason"]) == (100, "length")
     stopped = client.post("/api/generate", json={**body, "shift": False, "options": opts}).json()
     assert stopped["done_reason"] == "length"
-    assert stopped["prompt_eval_count"] + stopped["eval_count"] < 64
+    assert stopped["prompt_eval_count"] + stopped["eval_count"] <= 64  # all of it within num_ctx
 
 
 def test_generate_truncate_false_refuses_a_long_prompt(shim):

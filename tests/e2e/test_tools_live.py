@@ -29,6 +29,12 @@ TAGGED_CALLS = JSON_CALLS.replace('answer only with {"name"', 'answer with <tool
     "{{ if .ToolCalls }}<tool_call>\n{{ range .ToolCalls }}",
 )
 
+# Plain ChatML, without tools: the template SmolLM2 was seeded with before issue 17.
+PLAIN = (
+    "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}"
+    "<|im_start|>assistant\n"
+)
+
 WEATHER = {
     "type": "function",
     "function": {
@@ -60,23 +66,27 @@ GREEDY = {"temperature": 0, "seed": 1, "num_predict": 64}
 @pytest.fixture(scope="module")
 def client(shim_url):
     with httpx.Client(base_url=shim_url, timeout=300) as c:
-        for name, template in (("smol-tools", JSON_CALLS), ("smol-tagged", TAGGED_CALLS)):
+        for name, template in (
+            ("smol-tools", JSON_CALLS),
+            ("smol-tagged", TAGGED_CALLS),
+            ("smol-plain", PLAIN),
+        ):
             r = c.post(
                 "/api/create",
                 json={"model": name, "from": MODEL, "template": template, "stream": False},
             )
             assert r.status_code == 200, r.text
         yield c
-        for name in ("smol-tools", "smol-tagged"):
+        for name in ("smol-tools", "smol-tagged", "smol-plain"):
             c.request("DELETE", "/api/delete", json={"model": name})
 
 
 def test_tool_capability_and_tag(client):
     shown = client.post("/api/show", json={"model": "smol-tools"}).json()
     assert "tools" in shown["capabilities"]
-    r = client.post("/api/chat", json={"model": MODEL, "messages": QUESTION, "tools": [WEATHER]})
+    r = client.post("/api/chat", json={"model": "smol-plain", "messages": QUESTION, "tools": [WEATHER]})
     assert r.status_code == 400
-    assert r.json() == {"error": f"registry.ollama.ai/library/{MODEL} does not support tools"}
+    assert r.json() == {"error": "registry.ollama.ai/library/smol-plain:latest does not support tools"}
 
 
 def test_constrained_output_becomes_a_tool_call_streamed_and_not(client):
@@ -169,3 +179,67 @@ def test_openai_client_gets_tool_calls(client, shim_url):
     ]
     r = oai.chat.completions.create(model="smol-tools", messages=history, tools=[WEATHER], max_tokens=16)
     assert r.choices[0].message.role == "assistant"
+
+
+def get_weather(city: str) -> str:
+    """Get the current weather in a city.
+
+    Args:
+      city: The name of the city
+    """
+    return "sunny"
+
+
+def _asked(city: str) -> dict:
+    return {"role": "user", "content": f"Weather in {city}?"}
+
+
+def _called(city: str) -> dict:
+    return {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": city}}}],
+    }
+
+
+# A few-shot history in which the assistant answers each question with a call: the
+# 135M model continues the pattern (zero-shot it answers in prose).
+FEW_SHOT = [_asked("London"), _called("London"), _asked("Berlin"), _called("Berlin"), _asked("Paris")]
+
+
+def test_the_default_model_calls_a_tool_through_ollama_python(shim_url):
+    shown = ollama.Client(host=shim_url).show(MODEL)
+    assert "tools" in shown.capabilities
+    r = ollama.Client(host=shim_url).chat(
+        model=MODEL, messages=FEW_SHOT, tools=[get_weather], options={"temperature": 0, "num_predict": 60}
+    )
+    (call,) = r.message.tool_calls
+    assert (call.function.name, call.function.arguments) == ("get_weather", {"city": "Paris"})
+
+
+def test_the_default_model_calls_a_tool_through_openai(shim_url):
+    import openai
+
+    def oa(m: dict) -> dict:
+        if not m.get("tool_calls"):
+            return m
+        calls = [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {
+                    "name": c["function"]["name"],
+                    "arguments": json.dumps(c["function"]["arguments"]),
+                },
+            }
+            for i, c in enumerate(m["tool_calls"])
+        ]
+        return {"role": "assistant", "content": None, "tool_calls": calls}
+
+    client = openai.OpenAI(base_url=f"{shim_url}/v1", api_key="x")
+    r = client.chat.completions.create(
+        model=MODEL, messages=[oa(m) for m in FEW_SHOT], tools=[WEATHER], temperature=0, max_tokens=60
+    )
+    choice = r.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert json.loads(choice.message.tool_calls[0].function.arguments) == {"city": "Paris"}
