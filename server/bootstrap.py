@@ -84,7 +84,7 @@ For each function call, return a json object with function name and arguments wi
 {{ end }}{{ if .Prompt }}<|im_start|>user
 {{ .Prompt }}<|im_end|>
 {{ end }}<|im_start|>assistant
-{{ end }}{{ .Response }}{{ if .Response }}<|im_end|>{{ end }}"""
+{{ end }}{{ .Response }}{{ if .Response }}<|im_end|>{{ end }}"""  # noqa: E501 (the template's own long line)
 
 SMOLLM2 = PackagedModel(
     name="smollm2:135m",

@@ -164,7 +164,6 @@ class LlamaEngine:
     def __init__(self, model_path: Path, options: LoadOptions):
         init_backend()
         self.options = options
-        self.size_bytes = model_path.stat().st_size
         mparams = lc.llama_model_default_params()
         mparams.n_gpu_layers = 0
         self._model = lc.llama_model_load_from_file(str(model_path).encode(), mparams)
@@ -198,7 +197,7 @@ class LlamaEngine:
         self._abort_cb = lc.ggml_abort_callback(
             lambda _data: bool(self._abort_for) and all(q.stream.cancelled for q in self._abort_for)
         )
-        self.size_bytes += lc.llama_state_get_size(self._ctx)
+        self.size_bytes = self._memory_bytes()
         self._batch = lc.llama_batch_init(options.num_batch, 0, options.num_parallel)
         self._slots = [_Slot(i) for i in range(options.num_parallel)]
         self._pending: deque[_Seq] = deque()
@@ -209,6 +208,16 @@ class LlamaEngine:
         self._piece = ctypes.create_string_buffer(256)
         self._thread = threading.Thread(target=self._run, name=f"engine-{model_path.name[:19]}", daemon=True)
         self._thread.start()
+
+    def _memory_bytes(self) -> int:
+        """What the loaded model holds, as Ollama's /api/ps reports it: the weights plus
+        the KV cache of every slot (f16 K and V per layer). For SmolLM2 at 4096 tokens
+        and one slot that is 88 + 94 MB, near Ollama's 209 MB, which also counts the
+        compute buffers (not exposed by llama.cpp's C API)."""
+        n_layer = lc.llama_model_n_layer(self._model)
+        head_dim = lc.llama_model_n_embd(self._model) // max(1, lc.llama_model_n_head(self._model))
+        kv_per_token = 2 * n_layer * head_dim * lc.llama_model_n_head_kv(self._model) * 2  # K+V, f16
+        return int(lc.llama_model_size(self._model)) + kv_per_token * lc.llama_n_ctx(self._ctx)
 
     # ------------------------------------------------------------ any thread
 

@@ -78,7 +78,7 @@ def test_create_show_list_copy_generate_delete_over_rest(client, models_dir):
     assert "\nSYSTEM You are a pirate.\n" in shown["modelfile"]
     assert f"\nFROM {models_dir}/blobs/sha256-{SMOLLM2_DIGEST[7:]}\n" in shown["modelfile"]
     assert shown["details"]["parent_model"] == MODEL and shown["details"]["quantization_level"] == "Q4_1"
-    assert shown["details"]["family"] == "llama" and shown["capabilities"] == ["completion"]
+    assert shown["details"]["family"] == "llama" and shown["capabilities"] == ["completion", "tools"]
     assert shown["model_info"]["general.architecture"] == "llama"
     assert shown["model_info"]["llama.block_count"] == 30
     assert shown["model_info"]["tokenizer.ggml.tokens"] == []  # large arrays blanked unless verbose

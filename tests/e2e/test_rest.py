@@ -222,3 +222,16 @@ def test_per_route_deadline_from_configuration(server):
             assert r.status_code == 200
     finally:
         shim.stop()
+
+
+def test_format_json_ends_when_the_value_is_complete(client):
+    """As `ollama run --format json` asks: the stream stops once the JSON value is whole
+    (llama.cpp's grammar then admits only end-of-generation), not at num_predict."""
+    for prompt in ("hello", "What is your name?"):
+        body = {"model": MODEL, "messages": [{"role": "user", "content": prompt}], "format": "json",
+                "options": {"num_predict": 400, "temperature": 0}}  # fmt: skip
+        r, lines = ndjson(client, "/api/chat", body)
+        assert r.status_code == 200 and lines[-1]["done_reason"] == "stop", lines[-1]
+        text = "".join(line["message"]["content"] for line in lines)
+        json.loads(text)
+        assert len(text) - len(text.rstrip()) <= 1  # at most the grammar's one closing newline
