@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import ctypes
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -25,6 +24,9 @@ import llama_cpp as lc
 import numpy as np
 
 from server.engine import logprobs
+from server.engine.batch import put, threads_for
+from server.engine.embedder import Embedder
+from server.engine.sampling import sampler_chain
 from server.engine.stops import StopMatcher
 from server.engine.types import (
     CompletionRequest,
@@ -32,7 +34,6 @@ from server.engine.types import (
     EmbedJob,
     ErrorEvent,
     LoadOptions,
-    SamplingParams,
     Stream,
     TokenEvent,
 )
@@ -57,48 +58,6 @@ def init_backend() -> None:
             lc.llama_log_set(_llama_log, ctypes.c_void_p())
             lc.llama_backend_init()
             _BACKEND_READY = True
-
-
-def _sampler_chain(vocab, vocab_n: int, p: SamplingParams, num_ctx: int):
-    chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
-    add = lambda s: lc.llama_sampler_chain_add(chain, s)  # noqa: E731
-    if p.grammar:
-        # First in the chain: tokens the grammar forbids never reach the other samplers.
-        grammar = lc.llama_sampler_init_grammar(vocab, p.grammar.encode(), b"root")
-        if not grammar:
-            lc.llama_sampler_free(chain)
-            raise InvalidArgument("invalid format: the grammar could not be compiled")
-        add(grammar)
-    # The penalty sampler keeps a ring buffer of last_n tokens: never more than the context.
-    last_n = num_ctx if p.repeat_last_n < 0 else min(p.repeat_last_n, num_ctx)
-    if last_n and (p.repeat_penalty != 1.0 or p.presence_penalty or p.frequency_penalty):
-        add(
-            # llama-cpp-python 0.3.36's llama.h still takes n_vocab first.
-            lc.llama_sampler_init_penalties(
-                vocab_n, last_n, p.repeat_penalty, p.frequency_penalty, p.presence_penalty
-            )
-        )
-    seed = lc.LLAMA_DEFAULT_SEED if p.seed < 0 else p.seed & 0xFFFFFFFF
-    if p.temperature <= 0:
-        add(lc.llama_sampler_init_greedy())
-    elif p.mirostat == 1:
-        add(lc.llama_sampler_init_temp(p.temperature))
-        add(lc.llama_sampler_init_mirostat(vocab_n, seed, p.mirostat_tau, p.mirostat_eta, 100))
-    elif p.mirostat == 2:
-        add(lc.llama_sampler_init_temp(p.temperature))
-        add(lc.llama_sampler_init_mirostat_v2(seed, p.mirostat_tau, p.mirostat_eta))
-    else:
-        if p.top_k > 0:
-            add(lc.llama_sampler_init_top_k(p.top_k))
-        if p.typical_p < 1.0:
-            add(lc.llama_sampler_init_typical(p.typical_p, 1))
-        if p.top_p < 1.0:
-            add(lc.llama_sampler_init_top_p(p.top_p, 1))
-        if p.min_p > 0:
-            add(lc.llama_sampler_init_min_p(p.min_p, 1))
-        add(lc.llama_sampler_init_temp(p.temperature))
-        add(lc.llama_sampler_init_dist(seed))
-    return chain
 
 
 @dataclass
@@ -139,19 +98,6 @@ class _Feed:
     logits: bool  # the last token's logits are sampled
 
 
-def _threads(options: LoadOptions) -> int:
-    return options.num_thread or os.cpu_count() or 1
-
-
-def _put(batch, i: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
-    """Set entry i of a llama_batch: one token of one sequence."""
-    batch.token[i] = token
-    batch.pos[i] = pos
-    batch.n_seq_id[i] = 1
-    batch.seq_id[i][0] = seq_id
-    batch.logits[i] = logits
-
-
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))
     i = 0
@@ -173,7 +119,7 @@ class LlamaEngine:
         self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
         self.n_ctx_train = lc.llama_model_n_ctx_train(self._model)
         self.num_ctx = max(4, min(options.num_ctx, self.n_ctx_train or options.num_ctx))
-        threads = _threads(options)
+        threads = threads_for(options)
         cparams = lc.llama_context_default_params()
         cparams.n_ctx = self.num_ctx * options.num_parallel
         cparams.n_batch = options.num_batch
@@ -202,7 +148,7 @@ class LlamaEngine:
         self._slots = [_Slot(i) for i in range(options.num_parallel)]
         self._pending: deque[_Seq] = deque()
         self._embed_jobs: deque[EmbedJob] = deque()
-        self._embedder: _Embedder | None = None  # made on first use, in the engine thread
+        self._embedder: Embedder | None = None  # made on first use, in the engine thread
         self._cv = threading.Condition()
         self._closing = False
         self._piece = ctypes.create_string_buffer(256)
@@ -243,7 +189,7 @@ class LlamaEngine:
         if len(prompt) >= self.num_ctx and not request.truncate:
             raise InvalidArgument("the input length exceeds the context length")
         # Built here, in the caller's thread: a bad grammar fails this request only.
-        sampler = _sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
+        sampler = sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
         seq = _Seq(request=request, stream=stream, prompt=prompt, sampler=sampler)
         with self._cv:
             if self._closing:
@@ -308,7 +254,7 @@ class LlamaEngine:
             return
         try:
             if self._embedder is None:
-                self._embedder = _Embedder(self._model, self.num_ctx, self.options)
+                self._embedder = Embedder(self._model, self.num_ctx, self.options)
             job.resolve(self._embedder.run(job.inputs))
         except Exception as exc:
             _LOG.exception("embedding failed")
@@ -409,7 +355,7 @@ class LlamaEngine:
         for feed in feeds:
             for k, tok in enumerate(feed.tokens):
                 last = k == len(feed.tokens) - 1
-                _put(batch, n, tok, feed.start + k, feed.slot.seq_id, feed.logits and last)
+                put(batch, n, tok, feed.start + k, feed.slot.seq_id, feed.logits and last)
                 if feed.logits and last:
                     outputs.append((feed.slot, n))
                 n += 1
@@ -535,83 +481,3 @@ class LlamaEngine:
             )
         )
         self._release(slot)
-
-
-class _Embedder:
-    """A second context on the same weights, with embeddings on and a pooling layer.
-
-    Models that declare a pooling type (embedding models) use it; generative models
-    have none, and get their last token's hidden state (llama.cpp's LAST pooling).
-    Several inputs share one llama_decode as separate sequences.
-    """
-
-    MAX_SEQS = 8
-
-    def __init__(self, model, num_ctx: int, options: LoadOptions):
-        self.num_ctx = num_ctx
-        # llama.cpp asserts one output per sequence fits a ubatch (n_ubatch = num_ctx).
-        self.max_seqs = min(self.MAX_SEQS, num_ctx)
-        self.n_embd = lc.llama_model_n_embd(model)
-        self._ctx = self._context(model, lc.LLAMA_POOLING_TYPE_UNSPECIFIED, options)
-        if lc.llama_pooling_type(self._ctx) == lc.LLAMA_POOLING_TYPE_NONE:
-            lc.llama_free(self._ctx)
-            self._ctx = self._context(model, lc.LLAMA_POOLING_TYPE_LAST, options)
-        self._mem = lc.llama_get_memory(self._ctx)
-        self._batch = lc.llama_batch_init(num_ctx, 0, self.max_seqs)
-
-    def _context(self, model, pooling: int, options: LoadOptions):
-        threads = _threads(options)
-        cparams = lc.llama_context_default_params()
-        cparams.n_ctx = self.num_ctx
-        cparams.n_batch = self.num_ctx  # one whole input per ubatch, as pooling wants
-        cparams.n_ubatch = self.num_ctx
-        cparams.n_seq_max = self.max_seqs
-        cparams.kv_unified = True
-        cparams.embeddings = True
-        cparams.pooling_type = pooling
-        cparams.n_threads = threads
-        cparams.n_threads_batch = threads
-        ctx = lc.llama_init_from_model(model, cparams)
-        if not ctx:
-            raise Internal("failed to create the embedding context")
-        return ctx
-
-    def run(self, inputs: list[list[int]]) -> list[list[float]]:
-        out: list[list[float]] = []
-        group: list[list[int]] = []
-        for tokens in inputs:
-            if not tokens:
-                raise InvalidArgument("cannot embed an empty input")
-            if len(tokens) > self.num_ctx:
-                raise InvalidArgument("the input length exceeds the context length")
-            if group and (len(group) == self.max_seqs or sum(map(len, group)) + len(tokens) > self.num_ctx):
-                out += self._decode(group)
-                group = []
-            group.append(tokens)
-        if group:
-            out += self._decode(group)
-        return out
-
-    def _decode(self, group: list[list[int]]) -> list[list[float]]:
-        b = self._batch
-        i = 0
-        for seq_id, tokens in enumerate(group):
-            for pos, tok in enumerate(tokens):
-                _put(b, i, tok, pos, seq_id, pos == len(tokens) - 1)
-                i += 1
-        b.n_tokens = i
-        lc.llama_memory_clear(self._mem, True)
-        rc = lc.llama_decode(self._ctx, b)
-        if rc != 0:
-            raise Internal(f"llama_decode failed with status {rc}")
-        vectors = []
-        for seq_id in range(len(group)):
-            ptr = lc.llama_get_embeddings_seq(self._ctx, seq_id)
-            if not ptr:
-                raise Internal("the model produced no embedding")
-            vectors.append(ptr[: self.n_embd])
-        return vectors
-
-    def close(self) -> None:
-        lc.llama_batch_free(self._batch)
-        lc.llama_free(self._ctx)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from server.capabilities import capabilities
 from server.errors import InvalidArgument, NotFound
 from server.modelfile import build, show
 from server.modelfile.parser import ModelfileError, parse, to_create_fields
@@ -22,7 +23,6 @@ from server.registry.client import RegistryClient
 from server.scheduler import Scheduler
 from server.store import gguf_reader
 from server.store.blobs import DigestMismatch, InvalidDigest, normalize_digest
-from server.store.capabilities import capabilities
 from server.store.gguf_info import GGUFInfo, NotGGUF, read_info
 from server.store.models import Model, ModelStore
 from server.store.names import InvalidName, parse_name

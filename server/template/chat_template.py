@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.store.capabilities import go_template_capabilities
 from server.store.gguf_info import read_info
 from server.template import prompt as tpl
 from server.template import thinking, tools
+from server.template.capabilities import go_template_capabilities
 from server.template.jinja import JinjaChatTemplate
 
 

@@ -18,7 +18,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from server.errors import InvalidArgument
-from server.store.capabilities import jinja_capabilities
+from server.template.capabilities import jinja_capabilities
 from server.template.prompt import ChatMessage
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.template.gotemplate import GoJSON, Template, _Action, _Block, _Pipe, _Text
+from server.template.gotemplate import Action, Block, GoJSON, Pipeline, Template, Text
 
 DEFAULT_TEMPLATE = "{{ .Prompt }}"
 
@@ -29,7 +29,7 @@ class ChatMessage:
     tool_call_id: str = ""
 
 
-def _pipe_fields(p: _Pipe) -> set[str]:
+def _pipe_fields(p: Pipeline) -> set[str]:
     names: set[str] = set()
     for c in p.cmds:
         for a in c.args:
@@ -48,9 +48,9 @@ def template_fields(t: Template) -> set[str]:
 
     def walk(nodes: list[Any]) -> None:
         for n in nodes:
-            if isinstance(n, _Action):
+            if isinstance(n, Action):
                 out.update(_pipe_fields(n.pipe))
-            elif isinstance(n, _Block):
+            elif isinstance(n, Block):
                 out.update(_pipe_fields(n.pipe))
                 walk(n.body)
                 if n.else_body:
@@ -79,13 +79,13 @@ def _cut_after_response(nodes: list[Any]) -> list[Any]:
         for n in ns:
             if cut:
                 continue
-            if isinstance(n, _Text):
+            if isinstance(n, Text):
                 kept.append(n)
-            elif isinstance(n, _Action):
+            elif isinstance(n, Action):
                 if "Response" in _pipe_fields(n.pipe):
                     cut = True
                 kept.append(n)
-            elif isinstance(n, _Block):
+            elif isinstance(n, Block):
                 n = copy.copy(n)
                 n.body = walk(n.body)
                 if n.else_body is not None:

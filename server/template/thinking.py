@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.template.gotemplate import Template, _Action, _Block, _Text
+from server.template.gotemplate import Action, Block, Template, Text
 from server.template.prompt import _pipe_fields
 
 
 def _thinking_neighbours(nodes: list[Any], in_range: bool) -> tuple[str, str] | None:
     for i, n in enumerate(nodes):
-        if isinstance(n, _Action) and in_range and "Thinking" in _pipe_fields(n.pipe):
-            before = nodes[i - 1].text if i > 0 and isinstance(nodes[i - 1], _Text) else ""
-            after = nodes[i + 1].text if i + 1 < len(nodes) and isinstance(nodes[i + 1], _Text) else ""
+        if isinstance(n, Action) and in_range and "Thinking" in _pipe_fields(n.pipe):
+            before = nodes[i - 1].text if i > 0 and isinstance(nodes[i - 1], Text) else ""
+            after = nodes[i + 1].text if i + 1 < len(nodes) and isinstance(nodes[i + 1], Text) else ""
             return before, after
-        if isinstance(n, _Block):
+        if isinstance(n, Block):
             inside = in_range or (n.kind == "range" and "Messages" in _pipe_fields(n.pipe))
             for body in (n.body, n.else_body or []):
                 if (found := _thinking_neighbours(body, inside)) is not None:

@@ -15,7 +15,7 @@ import secrets
 import string
 from typing import Any
 
-from server.template.gotemplate import Template, _Block, _Text
+from server.template.gotemplate import Block, Template, Text
 from server.template.prompt import _pipe_fields
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -27,18 +27,18 @@ def tool_call_id() -> str:
 
 def _first_text(nodes: list[Any]) -> str | None:
     for n in nodes:
-        if isinstance(n, _Text) and n.text:
+        if isinstance(n, Text) and n.text:
             return n.text
-        if isinstance(n, _Block):
+        if isinstance(n, Block):
             for body in (n.body, n.else_body or []):
                 if (t := _first_text(body)) is not None:
                     return t
     return None
 
 
-def _tool_calls_block(nodes: list[Any]) -> _Block | None:
+def _tool_calls_block(nodes: list[Any]) -> Block | None:
     for n in nodes:
-        if isinstance(n, _Block):
+        if isinstance(n, Block):
             if n.kind == "if" and "ToolCalls" in _pipe_fields(n.pipe):
                 return n
             for body in (n.body, n.else_body or []):
