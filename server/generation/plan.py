@@ -4,6 +4,8 @@ parsers its output needs, in one Plan that run.py executes."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,21 +44,39 @@ class Plan:
     image_count: int = 0
 
 
+# Parsed models kept per manifest digest; a store holds a few dozen models at most.
+PARSED_CACHE = 64
+
+
 class Planner:
     def __init__(self, store: ModelStore, workers: Workers):
         self._store = store
         self._workers = workers
+        self._parsed: OrderedDict[tuple[str, str], tuple[Model, chat_template.ChatTemplate]] = OrderedDict()
+        self._lock = threading.Lock()  # filled from worker threads
 
     async def _model_and_template(self, name: str) -> tuple[Model, chat_template.ChatTemplate]:
-        """Read the manifest and its small layers and parse the template: store I/O and
-        parsing, so off the event loop."""
+        """The model and its parsed template, cached per manifest digest: a request
+        then reads one small file instead of every layer, and parses nothing. Store I/O
+        and parsing, so off the event loop."""
 
         def load() -> tuple[Model, chat_template.ChatTemplate]:
             if not name:
                 # Ollama's generate falls through to the lookup with an empty name.
                 raise NotFound("model '' not found")
-            model = self._store.resolve(name)
-            return model, chat_template.for_model(model)
+            stored = self._store.locate(name)
+            key = (stored.full(), self._store.manifest_digest(stored))
+            with self._lock:
+                if (hit := self._parsed.get(key)) is not None:
+                    self._parsed.move_to_end(key)
+                    return hit
+            model = self._store.load(stored)
+            parsed = model, chat_template.for_model(model)
+            with self._lock:
+                self._parsed[key] = parsed
+                while len(self._parsed) > PARSED_CACHE:
+                    self._parsed.popitem(last=False)
+            return parsed
 
         return await asyncio.to_thread(load)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,8 +76,8 @@ class ModelStore:
             return None
         return Name(*found, scheme=name.scheme)
 
-    def resolve(self, text: str) -> Model:
-        """Load a model by name: InvalidArgument for bad names, NotFound when absent."""
+    def locate(self, text: str) -> Name:
+        """The stored name for `text`: InvalidArgument for bad names, NotFound when absent."""
         try:
             name = parse_name(text)
         except InvalidName:
@@ -84,7 +85,16 @@ class ModelStore:
         existing = self.find_existing(name)
         if existing is None:
             raise NotFound(f"model '{text}' not found")
-        return self.load(existing)
+        return existing
+
+    def resolve(self, text: str) -> Model:
+        """Load a model by name: InvalidArgument for bad names, NotFound when absent."""
+        return self.load(self.locate(text))
+
+    def manifest_digest(self, name: Name) -> str:
+        """sha256 of the manifest's bytes: with content-addressed layers, it names the
+        model's whole content, so what is parsed from it can be cached under it."""
+        return hashlib.sha256(self.inside(self.manifest_path(name), name).read_bytes()).hexdigest()
 
     def load(self, name: Name) -> Model:
         path = self.inside(self.manifest_path(name), name)

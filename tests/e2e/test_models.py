@@ -378,3 +378,19 @@ def test_model_info_floats_print_as_go_prints_a_float32(client):
     eps = "llama.attention.layer_norm_rms_epsilon"
     assert r.json()["model_info"][eps] == 1e-05
     assert f'"{eps}":1e-05' in r.text  # not 9.999999747378752e-06
+
+
+def test_a_recreated_model_is_planned_from_its_new_manifest(client):
+    """Parsed models are cached per manifest digest: re-creating the name changes the
+    digest, so the next request sees the new SYSTEM, not the cached one."""
+    for system in ("You are a pirate.", "You are a poet."):
+        r = client.post(
+            "/api/create", json={"model": "cached", "from": MODEL, "system": system, "stream": False}
+        )
+        assert r.status_code == 200, r.text
+        for _ in range(2):  # the second request is a cache hit
+            shown = client.post(
+                "/api/generate", json={"model": "cached", "prompt": "hi", "_debug_render_only": True}
+            ).json()
+            assert system in shown["_debug_info"]["rendered_template"]
+    client.request("DELETE", "/api/delete", json={"model": "cached"})
