@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from google.protobuf import struct_pb2
 
+from rest_shim.choices import MAX_CHOICES
 from rest_shim.codec import common
 from rest_shim.codec.chat import _tool_to_pb
 from rest_shim.codec.embed import float32_values
@@ -327,6 +328,45 @@ def chat_completion_from_pb(pb: inference_pb2.ChatResponse, rid: str, created: i
         ],
         "usage": _usage(pb),
     }
+
+
+def choice_count(body: dict[str, Any]) -> int:
+    """OpenAI's `n`: how many choices (1 when absent); at most MAX_CHOICES."""
+    n = body.get("n")
+    if n is None:
+        return 1
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CHOICES:
+        raise ShimError(400, f"n must be an integer between 1 and {MAX_CHOICES}")
+    return n
+
+
+def chat_completion_choices(finals: list[Any], rid: str, created: int) -> dict[str, Any]:
+    """n final messages as one chat.completion with n choices; the prompt counted once."""
+    body = chat_completion_from_pb(finals[0], rid, created)
+    body["choices"] = [
+        {**chat_completion_from_pb(pb, rid, created)["choices"][0], "index": i} for i, pb in enumerate(finals)
+    ]
+    completion = sum(pb.eval_count for pb in finals)
+    body["usage"].update(
+        completion_tokens=completion, total_tokens=body["usage"]["prompt_tokens"] + completion
+    )
+    return body
+
+
+def as_choice(chunk: dict[str, Any], index: int, first: ChatChunks) -> dict[str, Any]:
+    """A chunk of choice `index`, under the id and created of the whole completion."""
+    chunk.update(id=first.id, created=first.created)
+    for choice in chunk.get("choices", []):
+        choice["index"] = index
+    return chunk
+
+
+def merged_usage_chunk(finals: list[Any], first: ChatChunks) -> dict[str, Any]:
+    usage = chat_completion_choices(finals, first.id, first.created)["usage"]
+    chunk = first._chunk(finals[0].model, {}, None)
+    chunk["choices"] = []
+    chunk["usage"] = usage
+    return chunk
 
 
 class ChatChunks:

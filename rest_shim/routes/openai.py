@@ -15,7 +15,7 @@ import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from rest_shim import calls, streaming
+from rest_shim import calls, choices, streaming
 from rest_shim.body import decode
 from rest_shim.codec import openai as oai
 from rest_shim.errors import message as error_message
@@ -59,9 +59,53 @@ async def _answer(request: Request, call: Any, stream: bool, chunks: Any, whole:
 
 @router.post("/v1/chat/completions")
 async def chat_completions(request: Request) -> Response:
-    pb, stream, usage = await decode(request, "ChatCompletionRequest", oai.chat_request_to_pb)
+    (pb, stream, usage), n = await decode(
+        request, "ChatCompletionRequest", lambda body: (oai.chat_request_to_pb(body), oai.choice_count(body))
+    )
+    if n > 1:
+        return await _choices(request, pb, stream, usage, n)
     call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat"))
     return await _answer(request, call, stream, oai.ChatChunks(usage), oai.chat_completion_from_pb)
+
+
+async def _choices(request: Request, pb: Any, stream: bool, usage: bool, n: int) -> Response:
+    """`n` > 1: one Chat call per choice, answered as one completion with n choices."""
+    merged = choices.Merged(
+        [
+            request.app.state.stubs.inference.Chat(one, **calls.options(request, "chat"))
+            for one in choices.copies(pb, n)
+        ]
+    )
+    chunks = [oai.ChatChunks(False) for _ in range(n)]
+    if stream:
+        finals: list[Any] = []
+
+        def convert(item: tuple[int, Any]) -> list[dict]:
+            i, msg = item
+            out = [oai.as_choice(c, i, chunks[0]) for c in chunks[i].convert(msg)]
+            if msg.done:
+                finals.append(msg)
+                if usage and len(finals) == n:
+                    out.append(oai.merged_usage_chunk(finals, chunks[0]))
+            return out
+
+        return await _sse(request, merged, convert)
+
+    async def gather() -> list[Any]:
+        last: dict[int, Any] = {}
+        async for i, msg in merged:
+            last[i] = msg
+        return [last[i] for i in range(n)]
+
+    try:
+        return await streaming.unary(
+            request,
+            gather(),
+            lambda finals: oai.chat_completion_choices(finals, chunks[0].id, chunks[0].created),
+            _rpc_error,
+        )
+    finally:
+        merged.cancel()
 
 
 @router.post("/v1/completions")

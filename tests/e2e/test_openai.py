@@ -180,3 +180,23 @@ def test_langchain_chat_openai_max_tokens_stops_the_generation(shim_url):
     assert reply.response_metadata["finish_reason"] == "length"
     streamed = list(llm.stream("Write a very long story about a dragon."))
     assert sum(1 for c in streamed if c.content) <= 8
+
+
+def test_n_choices_are_n_generations(client):
+    """Ollama ignores n and answers one choice; here each choice is its own generation."""
+    msgs = [{"role": "user", "content": "Name a colour."}]
+    r = client.chat.completions.create(model=MODEL, messages=msgs, n=3, max_tokens=6, seed=7)
+    assert [c.index for c in r.choices] == [0, 1, 2]
+    assert all(c.message.role == "assistant" and c.message.content for c in r.choices)
+    assert 3 <= r.usage.completion_tokens <= 18  # the three generations' tokens together
+    stream = client.chat.completions.create(
+        model=MODEL, messages=msgs, n=2, max_tokens=6, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(stream)
+    assert {c.choices[0].index for c in chunks if c.choices} == {0, 1}
+    assert len({c.id for c in chunks}) == 1
+    finished = [c.choices[0] for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert sorted(f.index for f in finished) == [0, 1]
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=MODEL, messages=msgs, n=9)
