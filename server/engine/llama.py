@@ -26,6 +26,7 @@ import numpy as np
 from server.engine import logprobs
 from server.engine.batch import put, threads_for
 from server.engine.embedder import Embedder
+from server.engine.media import Media
 from server.engine.sampling import sampler_chain
 from server.engine.stops import StopMatcher
 from server.engine.types import (
@@ -78,6 +79,7 @@ class _Seq:
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
     )
     stops: StopMatcher | None = None
+    chunks: object = None  # mtmd chunks of a prompt with images, until evaluated
 
 
 @dataclass
@@ -149,6 +151,7 @@ class LlamaEngine:
         self._pending: deque[_Seq] = deque()
         self._embed_jobs: deque[EmbedJob] = deque()
         self._embedder: Embedder | None = None  # made on first use, in the engine thread
+        self._media = Media(Path(options.projector), self._model, threads) if options.projector else None
         self._cv = threading.Condition()
         self._closing = False
         self._piece = ctypes.create_string_buffer(256)
@@ -185,12 +188,22 @@ class LlamaEngine:
     def submit(self, request: CompletionRequest, stream: Stream) -> None:
         """Tokenize and queue a request; its events go to `stream`. Blocking work
         (tokenizing, compiling a grammar): callers run it in a worker thread."""
-        prompt = request.prefix_tokens + self.tokenize(request.prompt)
+        chunks = None
+        if request.images:
+            if self._media is None:
+                raise InvalidArgument("this model does not support images")
+            chunks, n_pos = self._media.tokenize(request.prompt, request.images)
+            if n_pos >= self.num_ctx:
+                self._media.free(chunks)
+                raise InvalidArgument("the input length exceeds the context length")
+            prompt = [-1] * n_pos  # positions without token ids: never a reusable prefix
+        else:
+            prompt = request.prefix_tokens + self.tokenize(request.prompt)
         if len(prompt) >= self.num_ctx and not request.truncate:
             raise InvalidArgument("the input length exceeds the context length")
         # Built here, in the caller's thread: a bad grammar fails this request only.
         sampler = sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
-        seq = _Seq(request=request, stream=stream, prompt=prompt, sampler=sampler)
+        seq = _Seq(request=request, stream=stream, prompt=prompt, sampler=sampler, chunks=chunks)
         with self._cv:
             if self._closing:
                 lc.llama_sampler_free(sampler)
@@ -214,6 +227,8 @@ class LlamaEngine:
         lc.llama_batch_free(self._batch)
         if self._embedder:
             self._embedder.close()
+        if self._media is not None:
+            self._media.close()
         lc.llama_free(self._ctx)
         lc.llama_model_free(self._model)
 
@@ -293,6 +308,28 @@ class LlamaEngine:
         seq.stops = StopMatcher(p.stop)
         seq.t_start = time.perf_counter()
         slot.seq = seq
+        if seq.chunks is not None:
+            self._prefill_media(slot, seq)
+
+    def _prefill_media(self, slot: _Slot, seq: _Seq) -> None:
+        """A prompt with images: mtmd decodes its text and image chunks into this slot's
+        KV (for this sequence alone, between steps), then its first token is sampled and
+        it decodes in the shared batch like any other."""
+        assert self._media is not None
+        lc.llama_memory_seq_rm(self._mem, slot.seq_id, 0, -1)
+        try:
+            n = self._media.evaluate(self._ctx, seq.chunks, slot.seq_id, self.options.num_batch)
+        except Exception as exc:
+            lc.llama_memory_seq_rm(self._mem, slot.seq_id, 0, -1)
+            slot.cached = []
+            self._fail(slot, exc)
+            return
+        finally:
+            self._media.free(seq.chunks)
+            seq.chunks = None
+        slot.cached = [-1] * n
+        seq.prompt, seq.n_fed, seq.prompt_cached, seq.prompt_evaluated = [-1] * n, n, 0, n
+        self._sample(slot, -1, time.perf_counter())
 
     def _release(self, slot: _Slot) -> None:
         if slot.seq and slot.seq.sampler:
@@ -476,7 +513,7 @@ class LlamaEngine:
                 prompt_eval_duration_ns=int((seq.t_first - seq.t_start) * 1e9),
                 eval_count=len(seq.generated),
                 eval_duration_ns=int((now - seq.t_first) * 1e9),
-                context=seq.prompt + seq.generated,
+                context=[t for t in seq.prompt if t >= 0] + seq.generated,
                 max_batch=seq.max_batch,
             )
         )

@@ -53,6 +53,8 @@ class CompletionRequest:
     # Report each generated token's log-probability, with this many alternatives (0-20).
     logprobs: bool = False
     top_logprobs: int = 0
+    # Images, in the order of the prompt's [img-N] tags; need a projector.
+    images: list[bytes] = field(default_factory=list)
 
 
 @dataclass
@@ -160,6 +162,8 @@ class LoadOptions:
     num_batch: int
     num_parallel: int
     num_thread: int
+    # The model's projector GGUF (vision), loaded beside it; "" for none.
+    projector: str = ""
 
 
 class Engine(Protocol):

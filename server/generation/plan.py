@@ -42,6 +42,7 @@ class Plan:
     thinking: ThinkingParser | None = None
     tools: ToolParser | None = None
     image_count: int = 0
+    images: list[bytes] = field(default_factory=list)  # in the order of the prompt's [img-N] tags
 
 
 # Parsed models kept per manifest digest; a store holds a few dozen models at most.
@@ -109,6 +110,7 @@ class Planner:
             return_context=not request.raw,
             thinking=think,
             image_count=len(request.images),
+            images=list(request.images),
         )
 
     async def chat(self, request: inference_pb2.ChatRequest) -> Plan:
@@ -150,6 +152,7 @@ class Planner:
             thinking=pr.thinking_parser(template, think, prompt),
             tools=ToolParser(template.tool_tag(), tools) if tools else None,
             image_count=sum(len(m.images) for m in request.messages),
+            images=[image for m in request.messages for image in m.images],
         )
 
 

@@ -74,18 +74,32 @@ def generate_prompt(request: inference_pb2.GenerateRequest, model: Model, templa
         messages.append(tpl.ChatMessage("system", system))
     if not request.context:
         messages += [tpl.ChatMessage(m.get("role", ""), m.get("content", "")) for m in model.messages]
-    messages.append(tpl.ChatMessage("user", request.prompt, images=list(request.images)))
+    prompt = image_tags(0, len(request.images)) + request.prompt
+    messages.append(tpl.ChatMessage("user", prompt, images=list(request.images)))
     return template.render(messages, think=think, think_level=level)
+
+
+def image_tags(first: int, count: int) -> str:
+    """Ollama's placeholders for a message's images, `[img-N]` numbered across the
+    request, put before its text; the engine puts each image's embeddings there."""
+    return "".join(f"[img-{first + i}]" for i in range(count))
 
 
 def chat_messages(request: inference_pb2.ChatRequest, model: Model) -> list[tpl.ChatMessage]:
     """The model's MESSAGEs, then the request's; the model's SYSTEM first unless the
     conversation opens with its own."""
     messages = [tpl.ChatMessage(m.get("role", ""), m.get("content", "")) for m in model.messages]
+    seen = [0]  # images so far, for the [img-N] numbering
+
+    def tagged(m: types_pb2.Message) -> str:
+        tags = image_tags(seen[0], len(m.images))
+        seen[0] += len(m.images)
+        return tags + m.content
+
     messages += [
         tpl.ChatMessage(
             m.role.lower(),
-            m.content,
+            tagged(m),
             thinking=m.thinking,
             images=list(m.images),
             tool_calls=[tool_call_json(c) for c in m.tool_calls],

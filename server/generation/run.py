@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from google.protobuf import json_format
 
@@ -49,8 +50,10 @@ class Runner:
         self._workers = workers
 
     def load_options(self, request, model: Model) -> LoadOptions:
-        """Runner options for this request: server defaults < model params < request."""
-        return opts.load_options(self._settings, model.params, request_options(request))
+        """Runner options for this request: server defaults < model params < request;
+        a model with a projector loads it beside the weights."""
+        options = opts.load_options(self._settings, model.params, request_options(request))
+        return replace(options, projector=str(model.projectors[0])) if model.projectors else options
 
     async def _sampling(self, plan: Plan) -> SamplingParams:
         request = plan.request
@@ -87,6 +90,7 @@ class Runner:
                 shift=not request.HasField("shift") or request.shift,
                 logprobs=request.logprobs,
                 top_logprobs=request.top_logprobs,
+                images=plan.images,
             )
             stream = Stream()
             try:

@@ -270,6 +270,11 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
             modified_at=_ts(m.modified_at_ns),
             requires=m.config.get("requires", ""),
         )
+        if m.projectors:  # Ollama's projector_info: the first projector's GGUF metadata
+            projector = gguf_reader.read(
+                m.projectors[0], arrays_up_to=None if request.verbose else 5
+            ).metadata
+            resp.projector_info.CopyFrom(_struct({k: v for k, v in projector.items() if k != "general.name"}))
         if request.verbose:
             resp.tensors.extend(models_pb2.Tensor(name=n, type=t, shape=s) for n, t, s in info.tensors)
         return resp
