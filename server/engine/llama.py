@@ -11,13 +11,11 @@ the gRPC server keeps running while the engine decodes.
 
 from __future__ import annotations
 
-import codecs
 import ctypes
 import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import llama_cpp as lc
@@ -28,6 +26,7 @@ from server.engine.batch import put, threads_for
 from server.engine.embedder import Embedder
 from server.engine.media import Media
 from server.engine.sampling import sampler_chain
+from server.engine.slots import Feed, Seq, Slot, common_prefix
 from server.engine.stops import StopMatcher
 from server.engine.types import (
     CompletionRequest,
@@ -59,53 +58,6 @@ def init_backend() -> None:
             lc.llama_log_set(_llama_log, ctypes.c_void_p())
             lc.llama_backend_init()
             _BACKEND_READY = True
-
-
-@dataclass
-class _Seq:
-    request: CompletionRequest
-    stream: Stream
-    prompt: list[int]
-    sampler: object = None
-    n_fed: int = 0  # prompt tokens already in the KV cache
-    generated: list[int] = field(default_factory=list)
-    next_token: int | None = None  # sampled, not yet decoded
-    t_start: float = 0.0
-    t_first: float = 0.0
-    prompt_evaluated: int = 0
-    prompt_cached: int = 0  # prompt tokens whose KV the slot already held
-    max_batch: int = 0
-    decoder: codecs.IncrementalDecoder = field(
-        default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
-    )
-    stops: StopMatcher | None = None
-    chunks: object = None  # mtmd chunks of a prompt with images, until evaluated
-
-
-@dataclass
-class _Slot:
-    seq_id: int
-    cached: list[int] = field(default_factory=list)  # tokens whose KV is in this sequence
-    seq: _Seq | None = None
-
-
-@dataclass
-class _Feed:
-    """One slot's tokens in one step: its generated token, or a chunk of its prompt."""
-
-    slot: _Slot
-    tokens: list[int]
-    start: int  # the slot's cached length before this step: the first token's position
-    decode: bool
-    logits: bool  # the last token's logits are sampled
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
 
 
 class LlamaEngine:
@@ -141,14 +93,14 @@ class LlamaEngine:
         self._can_shift = bool(lc.llama_memory_can_shift(self._mem))
         # Checked by ggml between graph nodes, installed only for steps with a long
         # prefill: a request cancelled meanwhile stops mid-step instead of after it.
-        self._abort_for: list[_Seq] = []
+        self._abort_for: list[Seq] = []
         self._abort_cb = lc.ggml_abort_callback(
             lambda _data: bool(self._abort_for) and all(q.stream.cancelled for q in self._abort_for)
         )
         self.size_bytes = self._memory_bytes()
         self._batch = lc.llama_batch_init(options.num_batch, 0, options.num_parallel)
-        self._slots = [_Slot(i) for i in range(options.num_parallel)]
-        self._pending: deque[_Seq] = deque()
+        self._slots = [Slot(i) for i in range(options.num_parallel)]
+        self._pending: deque[Seq] = deque()
         self._embed_jobs: deque[EmbedJob] = deque()
         self._embedder: Embedder | None = None  # made on first use, in the engine thread
         self._media = Media(Path(options.projector), self._model, threads) if options.projector else None
@@ -203,7 +155,7 @@ class LlamaEngine:
             raise InvalidArgument("the input length exceeds the context length")
         # Built here, in the caller's thread: a bad grammar fails this request only.
         sampler = sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
-        seq = _Seq(request=request, stream=stream, prompt=prompt, sampler=sampler, chunks=chunks)
+        seq = Seq(request=request, stream=stream, prompt=prompt, sampler=sampler, chunks=chunks)
         with self._cv:
             if self._closing:
                 lc.llama_sampler_free(sampler)
@@ -287,10 +239,10 @@ class LlamaEngine:
             if not free:
                 return
             self._pending.popleft()
-            slot = max(free, key=lambda s: _common_prefix(s.cached, seq.prompt))
+            slot = max(free, key=lambda s: common_prefix(s.cached, seq.prompt))
             self._start(slot, seq)
 
-    def _start(self, slot: _Slot, seq: _Seq) -> None:
+    def _start(self, slot: Slot, seq: Seq) -> None:
         p = seq.request.sampling
         # Fit the prompt into the context: keep num_keep tokens at the front and the
         # most recent tokens, leaving room to generate (Ollama's truncation shape).
@@ -298,7 +250,7 @@ class LlamaEngine:
         if len(seq.prompt) > limit:
             keep = len(seq.prompt) if p.num_keep < 0 else min(p.num_keep, limit // 2)
             seq.prompt = seq.prompt[:keep] + seq.prompt[len(seq.prompt) - (limit - keep) :]
-        reuse = _common_prefix(slot.cached, seq.prompt)
+        reuse = common_prefix(slot.cached, seq.prompt)
         if reuse == len(seq.prompt):
             reuse -= 1  # the last prompt token must be decoded to get logits
         lc.llama_memory_seq_rm(self._mem, slot.seq_id, reuse, -1)
@@ -311,7 +263,7 @@ class LlamaEngine:
         if seq.chunks is not None:
             self._prefill_media(slot, seq)
 
-    def _prefill_media(self, slot: _Slot, seq: _Seq) -> None:
+    def _prefill_media(self, slot: Slot, seq: Seq) -> None:
         """A prompt with images: mtmd decodes its text and image chunks into this slot's
         KV (for this sequence alone, between steps), then its first token is sampled and
         it decodes in the shared batch like any other."""
@@ -331,16 +283,16 @@ class LlamaEngine:
         seq.prompt, seq.n_fed, seq.prompt_cached, seq.prompt_evaluated = [-1] * n, n, 0, n
         self._sample(slot, -1, time.perf_counter())
 
-    def _release(self, slot: _Slot) -> None:
+    def _release(self, slot: Slot) -> None:
         if slot.seq and slot.seq.sampler:
             lc.llama_sampler_free(slot.seq.sampler)
         slot.seq = None
 
-    def _plan(self) -> list[_Feed]:
+    def _plan(self) -> list[Feed]:
         """This step's tokens: one decode token per generating slot first, then prompt
         chunks of newcomers within what is left of num_batch."""
         budget = self.options.num_batch
-        feeds: list[_Feed] = []
+        feeds: list[Feed] = []
         for slot in self._slots:
             seq = slot.seq
             if seq is None:
@@ -349,7 +301,7 @@ class LlamaEngine:
                 self._release(slot)
                 continue
             if seq.next_token is not None:
-                feeds.append(_Feed(slot, [seq.next_token], len(slot.cached), decode=True, logits=True))
+                feeds.append(Feed(slot, [seq.next_token], len(slot.cached), decode=True, logits=True))
                 budget -= 1
         for slot in self._slots:
             seq = slot.seq
@@ -358,7 +310,7 @@ class LlamaEngine:
             take = min(budget, len(seq.prompt) - seq.n_fed)
             chunk = seq.prompt[seq.n_fed : seq.n_fed + take]
             last = seq.n_fed + take == len(seq.prompt)
-            feeds.append(_Feed(slot, chunk, len(slot.cached), decode=False, logits=last))
+            feeds.append(Feed(slot, chunk, len(slot.cached), decode=False, logits=last))
             budget -= take
         return feeds
 
@@ -383,12 +335,12 @@ class LlamaEngine:
                 self._rollback([feed])
                 self._fail(feed.slot, Internal(f"llama_decode failed with status {rc}"))
 
-    def _decode(self, feeds: list[_Feed]) -> int:
+    def _decode(self, feeds: list[Feed]) -> int:
         """Put feeds in the batch, run llama_decode, sample what produced logits.
         Returns llama_decode's status; on 0 every feed advanced."""
         batch = self._batch
         n = 0
-        outputs: list[tuple[_Slot, int]] = []
+        outputs: list[tuple[Slot, int]] = []
         for feed in feeds:
             for k, tok in enumerate(feed.tokens):
                 last = k == len(feed.tokens) - 1
@@ -435,13 +387,13 @@ class LlamaEngine:
                 self._fail(slot, exc)
         return 0
 
-    def _rollback(self, feeds: list[_Feed]) -> None:
+    def _rollback(self, feeds: list[Feed]) -> None:
         """Forget whatever a failed or aborted decode left in these sequences' KV."""
         for feed in feeds:
             lc.llama_memory_seq_rm(self._mem, feed.slot.seq_id, feed.start, -1)
             del feed.slot.cached[feed.start :]
 
-    def _fail(self, slot: _Slot, exc: Exception) -> None:
+    def _fail(self, slot: Slot, exc: Exception) -> None:
         if slot.seq is not None:
             slot.seq.stream.post(ErrorEvent(exc))
             self._release(slot)
@@ -450,7 +402,7 @@ class LlamaEngine:
         n = lc.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, True)
         return self._piece.raw[: max(n, 0)]
 
-    def _sample(self, slot: _Slot, idx: int, now: float) -> None:
+    def _sample(self, slot: Slot, idx: int, now: float) -> None:
         seq = slot.seq
         assert seq is not None
         if not seq.generated and not seq.t_first:
@@ -479,7 +431,7 @@ class LlamaEngine:
         else:
             seq.next_token = token
 
-    def _shift(self, slot: _Slot) -> bool:
+    def _shift(self, slot: Slot) -> bool:
         """Free room by dropping half of the tokens after num_keep (Ollama's context shift)."""
         if not self._can_shift:
             return False
@@ -493,7 +445,7 @@ class LlamaEngine:
         slot.cached = slot.cached[:keep] + slot.cached[keep + discard :]
         return True
 
-    def _finish(self, slot: _Slot, reason: str, now: float, flush: bool) -> None:
+    def _finish(self, slot: Slot, reason: str, now: float, flush: bool) -> None:
         """End a sequence. flush: emit text held back as a possible stop prefix."""
         seq = slot.seq
         assert seq is not None
