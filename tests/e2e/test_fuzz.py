@@ -148,6 +148,21 @@ ROUTES: dict[str, st.SearchStrategy] = {
             "tools": json_values,
             "response_format": json_values,
             "stop": json_values,
+            "n": st.sampled_from([None, 0, 1, 2, 9, "2", True, 1.5]),
+            "logprobs": scalars,
+            "top_logprobs": scalars,
+        }
+    ),
+    "/v1/responses": _body(
+        {
+            "model": models,
+            "input": st.one_of(scalars, messages, json_values),
+            "instructions": scalars,
+            "tools": json_values,
+            "text": json_values,
+            "reasoning": json_values,
+            "max_output_tokens": scalars,
+            "stream": st.sampled_from([False, None]),
         }
     ),
     "/v1/completions": _body(
