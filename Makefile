@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BUF_VERSION := 1.75.0
 BUF := npx --yes @bufbuild/buf@$(BUF_VERSION)
 
-.PHONY: setup proto proto-baseline lint serve test bench clean
+.PHONY: setup proto proto-go proto-baseline lint serve test bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -22,6 +22,11 @@ lint: setup
 	$(VENV)/bin/mypy
 	cd proto && $(BUF) lint && $(BUF) format --diff --exit-code
 	cd proto && $(BUF) breaking --against tokenwire-v1.binpb
+	cd clients/go && go vet ./... && test -z "$$(gofmt -l .)"
+
+# The Go stubs, committed (clients/go/tokenwirepb/v1); a contract test checks they are current.
+proto-go: setup
+	bash scripts/gen_go.sh
 
 # The frozen v1 contract that `buf breaking` compares against. Rebuild it only when a
 # breaking change is meant (a new major version), never to make lint pass.

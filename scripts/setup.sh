@@ -89,6 +89,15 @@ if [ ! -x "$CACHE/bin/protoc-gen-go-$PROTOC_GEN_GO_VERSION" ]; then
   mv "$CACHE/bin/protoc-gen-go" "$CACHE/bin/protoc-gen-go-$PROTOC_GEN_GO_VERSION"
 fi
 
+# protoc-gen-go-grpc, for the Go service stubs (scripts/gen_go.sh), once per machine.
+PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
+if [ ! -x "$CACHE/bin/protoc-gen-go-grpc-$PROTOC_GEN_GO_GRPC_VERSION" ]; then
+  echo "building protoc-gen-go-grpc $PROTOC_GEN_GO_GRPC_VERSION"
+  mkdir -p "$CACHE/bin"
+  GOBIN="$CACHE/bin" go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC_VERSION"
+  mv "$CACHE/bin/protoc-gen-go-grpc" "$CACHE/bin/protoc-gen-go-grpc-$PROTOC_GEN_GO_GRPC_VERSION"
+fi
+
 # protoc itself (the Java and C# generators are not in grpcio-tools), from Maven Central,
 # checked against its pinned digest, for the contract test.
 PROTOC_VERSION=4.36.2

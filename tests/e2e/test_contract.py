@@ -88,3 +88,20 @@ def test_go_gets_its_import_path(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["inference.pb.go", "models.pb.go", "types.pb.go"]
     assert "package tokenwirev1" in (out / "inference.pb.go").read_text()
     assert "durationpb.Duration" in (out / "inference.pb.go").read_text()  # keep_alive is a Duration
+
+
+def test_the_committed_go_stubs_are_current(tmp_path):
+    """Go modules commit their generated code: clients/go/tokenwirepb/v1 must be what
+    scripts/gen_go.sh makes of today's protos (run `make proto-go` after a change)."""
+    done = subprocess.run(
+        ["bash", "scripts/gen_go.sh", str(tmp_path)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    fresh = tmp_path / "tokenwirepb" / "v1"
+    committed = ROOT / "clients" / "go" / "tokenwirepb" / "v1"
+    names = sorted(p.name for p in fresh.iterdir())
+    assert names == sorted(p.name for p in committed.glob("*.go"))
+    for name in names:
+        assert (fresh / name).read_bytes() == (committed / name).read_bytes(), (
+            f"{name} is stale: make proto-go"
+        )
