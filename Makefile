@@ -36,8 +36,13 @@ proto-baseline:
 serve: setup
 	$(PY) -m scripts.serve
 
+# Python's suites (server, shim, Python client), then the Go client's: its conformance
+# run against a server its TestMain starts. go test shows a passing test's output only
+# with -v, so the log is kept and the summary lines (with the case count) printed.
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+	cd clients/go && go test -count=1 -v ./... > ../../.go-test.log 2>&1; status=$$?; \
+	  grep -E '^(ok|FAIL|--- FAIL|panic|conformance)' ../../.go-test.log; exit $$status
 
 bench: setup
 	$(PY) -m bench.engine

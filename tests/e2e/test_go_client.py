@@ -61,3 +61,50 @@ def test_ollamas_go_client_gets_the_template_and_the_system(go_program: str, shi
     assert seen["embed"] == [2, 576]
     assert seen["error"] == {"status": 404, "message": "model 'does-not-exist:latest' not found"}
     py.delete("go-pirate")
+
+
+PORTED_GO_MOD = """module tokenwire.test/ported
+
+go 1.26
+
+require github.com/tokenwire/tokenwire/clients/go v0.0.0
+
+replace github.com/tokenwire/tokenwire/clients/go => {clients_go}
+"""
+
+
+def test_the_same_go_program_runs_on_tokenwires_go_client(
+    go_program: str, server: Proc, shim_url: str, tmp_path
+):
+    """tests/go/ollamaapi/main.go with one line changed, its import, runs over gRPC through
+    clients/go (a replace directive) and sees what it saw through the shim."""
+    source = (ROOT / "tests" / "go" / "ollamaapi" / "main.go").read_text()
+    old = '"github.com/ollama/ollama/api"'
+    assert source.count(old) == 1
+    (tmp_path / "main.go").write_text(source.replace(old, 'api "github.com/tokenwire/tokenwire/clients/go"'))
+    (tmp_path / "go.mod").write_text(PORTED_GO_MOD.format(clients_go=ROOT / "clients" / "go"))
+    tidy = subprocess.run(["go", "mod", "tidy"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert tidy.returncode == 0, tidy.stderr
+    built = subprocess.run(
+        ["go", "build", "-o", "ported", "."], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert built.returncode == 0, built.stderr
+
+    with httpx.Client(base_url=shim_url, timeout=120) as http:
+        r = http.post("/api/create", json={"model": "go-pirate", "from": MODEL, "system": SYSTEM})
+        assert r.status_code == 200, r.text
+    try:
+        runs = {}
+        for name, env in (
+            ("shim", {"OLLAMA_HOST": shim_url}),
+            ("grpc", {"TOKENWIRE_GRPC_ADDR": server.address}),
+        ):
+            program = go_program if name == "shim" else str(tmp_path / "ported")
+            done = subprocess.run([program, MODEL, "go-pirate"], env={**os.environ, **env},
+                                  capture_output=True, text=True, timeout=300)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            runs[name] = json.loads(done.stdout)
+        assert runs["grpc"] == runs["shim"]
+        assert runs["grpc"]["error"] == {"status": 404, "message": "model 'does-not-exist:latest' not found"}
+    finally:
+        ollama.Client(host=shim_url).delete("go-pirate")
