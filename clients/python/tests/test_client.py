@@ -21,7 +21,10 @@ from tests.registry import make_tls
 from tokenwire.v1 import inference_pb2_grpc, models_pb2, models_pb2_grpc
 
 MODEL = "smollm2:135m"
-LONG = {"num_predict": 100000}  # minutes of decoding unless the stream is really stopped
+# Greedy counting runs for minutes without an end-of-generation token (sampled prose
+# can end within a second), so only a stopped stream frees its slot sooner.
+COUNTING = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"
+LONG = {"num_predict": 100000, "temperature": 0}
 SHORT = {"num_predict": 4}
 
 
@@ -29,11 +32,11 @@ def test_breaking_out_of_a_stream_stops_the_engine(conformance_server: Proc) -> 
     """The server has one slot: the next request finishes within its deadline only if
     the abandoned stream's slot was freed."""
     client = tw.Client(host=conformance_server.address)
-    for n, _ in enumerate(client.generate(MODEL, "Write a very long story.", stream=True, options=LONG)):
+    for n, _ in enumerate(client.generate(MODEL, COUNTING, raw=True, stream=True, options=LONG)):
         if n == 2:
             break
     assert client.generate(MODEL, "Say yes.", options=SHORT, timeout=30).done
-    with client.generate(MODEL, "Write a very long story.", stream=True, options=LONG) as stream:
+    with client.generate(MODEL, COUNTING, raw=True, stream=True, options=LONG) as stream:
         next(stream)
     assert client.generate(MODEL, "Say yes.", options=SHORT, timeout=30).done
 
@@ -51,7 +54,7 @@ def test_async_streams_cancel_on_break_and_on_task_cancel(conformance_server: Pr
             started = asyncio.Event()
 
             async def reader() -> None:
-                async for _ in await client.generate(MODEL, "Write a story.", stream=True, options=LONG):
+                async for _ in await client.generate(MODEL, COUNTING, raw=True, stream=True, options=LONG):
                     started.set()
 
             task = asyncio.create_task(reader())
@@ -70,9 +73,9 @@ def test_a_full_queue_is_a_queue_full_error(tmp_path: Path) -> None:
     server = start_server(tmp_path, OLLAMA_NUM_PARALLEL="1", OLLAMA_MAX_QUEUE="1")
     try:
         client = tw.Client(host=server.address)
-        running = client.generate(MODEL, "Write a long story.", stream=True, options=LONG)
+        running = client.generate(MODEL, COUNTING, raw=True, stream=True, options=LONG)
         next(running)  # holds the one slot
-        queued = client.generate(MODEL, "Write a long story.", stream=True, options=LONG)
+        queued = client.generate(MODEL, COUNTING, raw=True, stream=True, options=LONG)
         refused: tw.ResponseError | None = None
         for _ in range(20):  # until the second stream has reached the queue
             try:
