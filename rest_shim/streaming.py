@@ -151,6 +151,11 @@ async def frames(
     return CancellingStream(body(), call, media_type=media_type)
 
 
+def sse_event(name: str, data: Any) -> bytes:
+    """A named server-sent event (Anthropic's and the Responses API's streams)."""
+    return f"event: {name}\ndata: {gojson.dumps(data)}\n\n".encode()
+
+
 def _ndjson_line(obj: Any) -> bytes:
     return (gojson.dumps(obj) + "\n").encode()
 

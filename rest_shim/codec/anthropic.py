@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 from typing import Any
 
@@ -14,6 +13,7 @@ from google.protobuf import struct_pb2
 from rest_shim.codec import common
 from rest_shim.errors import ShimError
 from tokenwire.v1 import inference_pb2, types_pb2
+from tokenwire_common.structs import from_struct
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -169,7 +169,7 @@ def _tool_block(tc: types_pb2.ToolCall) -> dict[str, Any]:
         "type": "tool_use",
         "id": tc.id,
         "name": tc.function.name,
-        "input": common.struct_to_json(tc.function.arguments),
+        "input": from_struct(tc.function.arguments),
     }
 
 
@@ -264,7 +264,7 @@ class StreamEvents:
             out += self._open(
                 "tool_use", {"type": "tool_use", "id": tc.id, "name": tc.function.name, "input": {}}
             )
-            args = json.dumps(common.struct_to_json(tc.function.arguments), separators=(",", ":"))
+            args = common.arguments_text(tc)
             out.append(self._delta({"type": "input_json_delta", "partial_json": args}))
         if pb.done:
             out += self._close()

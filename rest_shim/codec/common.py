@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from rest_shim.errors import ShimError
 from tokenwire.v1 import types_pb2
 from tokenwire_common.duration import DurationError, keep_alive_from_json
 from tokenwire_common.options import OPTION_TYPES
-from tokenwire_common.structs import whole_numbers_as_ints
+from tokenwire_common.structs import from_struct, to_struct
 
 # ------------------------------------------------------------- request field types
 
@@ -134,9 +135,7 @@ def format_to_pb(value: Any) -> types_pb2.Format | None:
     if value == "json":
         return types_pb2.Format(json=True)
     if isinstance(value, dict):
-        schema = struct_pb2.Struct()
-        schema.update(value)
-        return types_pb2.Format(schema=schema)
+        return types_pb2.Format(schema=to_struct(value))
     shown = value if isinstance(value, str) else str(value)
     raise ShimError(400, f'invalid format: "{shown}"; expected "json" or a valid JSON Schema object')
 
@@ -235,10 +234,9 @@ def message_to_pb(m: dict) -> types_pb2.Message:
     return pb
 
 
-def struct_to_json(s: struct_pb2.Struct) -> dict:
-    from google.protobuf.json_format import MessageToDict
-
-    return whole_numbers_as_ints(MessageToDict(s))
+def arguments_text(call: types_pb2.ToolCall) -> str:
+    """A tool call's arguments as compact JSON text (OpenAI's and Anthropic's streams)."""
+    return json.dumps(from_struct(call.function.arguments), separators=(",", ":"))
 
 
 def tool_calls_from_pb(calls: Any) -> list[dict]:
@@ -248,7 +246,7 @@ def tool_calls_from_pb(calls: Any) -> list[dict]:
             "function": {
                 "index": tc.function.index,
                 "name": tc.function.name,
-                "arguments": struct_to_json(tc.function.arguments),
+                "arguments": from_struct(tc.function.arguments),
             },
         }
         for tc in calls

@@ -7,6 +7,7 @@ from typing import Any
 from rest_shim.codec import common
 from rest_shim.errors import ShimError
 from tokenwire.v1 import models_pb2, types_pb2
+from tokenwire_common.structs import from_struct
 
 
 def details_from_pb(d: types_pb2.ModelDetails) -> dict[str, Any]:
@@ -74,9 +75,9 @@ def show_response_from_pb(pb: models_pb2.ShowModelResponse) -> dict[str, Any]:
     d["details"] = details_from_pb(pb.details)
     if pb.messages:
         d["messages"] = [{"role": m.role, "content": m.content} for m in pb.messages]
-    d["model_info"] = common.struct_to_json(pb.model_info)
+    d["model_info"] = from_struct(pb.model_info)
     if pb.HasField("projector_info"):
-        d["projector_info"] = common.struct_to_json(pb.projector_info)
+        d["projector_info"] = from_struct(pb.projector_info)
     if pb.tensors:
         d["tensors"] = [{"name": t.name, "type": t.type, "shape": list(t.shape)} for t in pb.tensors]
     if pb.capabilities:

@@ -279,7 +279,7 @@ def _tool_calls(calls: Any) -> list[dict[str, Any]]:
             "type": "function",
             "function": {
                 "name": tc.function.name,
-                "arguments": json.dumps(common.struct_to_json(tc.function.arguments), separators=(",", ":")),
+                "arguments": common.arguments_text(tc),
             },
         }
         for tc in calls

@@ -143,7 +143,7 @@ def _reasoning_item(rid: str, text: str) -> dict[str, Any]:
 
 
 def _call_item(fid: str, tc: Any, status: str = "completed") -> dict[str, Any]:
-    args = json.dumps(common.struct_to_json(tc.function.arguments), separators=(",", ":"))
+    args = common.arguments_text(tc)
     return {
         "type": "function_call",
         "id": fid,

@@ -9,7 +9,6 @@ from rest_shim import calls, streaming
 from rest_shim.body import decode
 from rest_shim.codec import anthropic
 from rest_shim.errors import message as error_message
-from tokenwire_common import gojson
 from tokenwire_common.status import http_status
 
 router = APIRouter()
@@ -20,10 +19,6 @@ def anthropic_error(status: int, message: str) -> Response:
 
 
 _rpc_error = streaming.rpc_error_in(anthropic_error)
-
-
-def _event(name: str, data: dict) -> bytes:
-    return f"event: {name}\ndata: {gojson.dumps(data)}\n\n".encode()
 
 
 @router.post("/v1/messages")
@@ -37,10 +32,10 @@ async def messages(request: Request) -> Response:
     return await streaming.frames(
         request,
         call,
-        lambda msg: [_event(name, data) for name, data in events.convert(msg)],
+        lambda msg: [streaming.sse_event(name, data) for name, data in events.convert(msg)],
         media_type="text/event-stream",
         rpc_error=_rpc_error,
-        error_frame=lambda err: _event(
+        error_frame=lambda err: streaming.sse_event(
             "error", anthropic.error_body(http_status(err.code()), error_message(err))
         ),
     )

@@ -12,15 +12,10 @@ from rest_shim.codec import openai as oai
 from rest_shim.codec import responses
 from rest_shim.errors import message as error_message
 from rest_shim.routes.openai import openai_error
-from tokenwire_common import gojson
 from tokenwire_common.status import http_status
 
 router = APIRouter()
 _rpc_error = streaming.rpc_error_in(openai_error)
-
-
-def _event(name: str, data: dict) -> bytes:
-    return f"event: {name}\ndata: {gojson.dumps(data)}\n\n".encode()
 
 
 @router.post("/v1/responses")
@@ -35,8 +30,10 @@ async def create_response(request: Request) -> Response:
     return await streaming.frames(
         request,
         call,
-        lambda msg: [_event(name, data) for name, data in events.convert(msg)],
+        lambda msg: [streaming.sse_event(name, data) for name, data in events.convert(msg)],
         media_type="text/event-stream",
         rpc_error=_rpc_error,
-        error_frame=lambda err: _event("error", oai.error_body(http_status(err.code()), error_message(err))),
+        error_frame=lambda err: streaming.sse_event(
+            "error", oai.error_body(http_status(err.code()), error_message(err))
+        ),
     )

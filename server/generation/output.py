@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from google.protobuf import struct_pb2
-
 from server.engine.logprobs import Logprob
 from server.template.thinking import ThinkingParser
 from server.template.tools import ToolParser
 from tokenwire.v1 import types_pb2
+from tokenwire_common.structs import to_struct
 
 DONE_REASONS = {
     "stop": types_pb2.DONE_REASON_STOP,
@@ -146,9 +145,9 @@ def logprobs_pb(entries: tuple[Logprob, ...]) -> list[types_pb2.Logprob]:
 def tool_call_pb(call: dict) -> types_pb2.ToolCall:
     """A parsed tool call (Ollama JSON shape) as the contract's message."""
     fn = call["function"]
-    args = struct_pb2.Struct()
-    args.update(fn["arguments"])
     return types_pb2.ToolCall(
         id=call["id"],
-        function=types_pb2.ToolCallFunction(index=fn["index"], name=fn["name"], arguments=args),
+        function=types_pb2.ToolCallFunction(
+            index=fn["index"], name=fn["name"], arguments=to_struct(fn["arguments"])
+        ),
     )

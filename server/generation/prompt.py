@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from google.protobuf import json_format
-
 from server.engine.types import Engine
 from server.store.models import Model
 from server.template import prompt as tpl
 from server.template.thinking import ThinkingParser
 from tokenwire.v1 import inference_pb2, types_pb2
-from tokenwire_common.structs import whole_numbers_as_ints
+from tokenwire_common.structs import from_struct
 
 _THINK_LEVELS = {
     types_pb2.THINK_LEVEL_LOW: "low",
@@ -42,20 +40,20 @@ def thinking_parser(template, think: bool | None, prompt: str) -> ThinkingParser
 
 def tool_json(tool: types_pb2.Tool) -> dict:
     """A tool in Ollama's JSON shape and key order, as templates see `.Tools`."""
-    params = whole_numbers_as_ints(json_format.MessageToDict(tool.function.parameters))
+    params = from_struct(tool.function.parameters)
     ordered = {k: params[k] for k in ("type", "$defs", "items", "required") if k in params}
     ordered["properties"] = params.get("properties", {})
     ordered.update({k: v for k, v in params.items() if k not in ordered})
     out: dict = {"type": tool.type or "function"}
     if tool.HasField("items"):
-        out["items"] = whole_numbers_as_ints(json_format.MessageToDict(tool.items))
+        out["items"] = from_struct(tool.items)
     fn = {"name": tool.function.name, "description": tool.function.description, "parameters": ordered}
     out["function"] = fn
     return out
 
 
 def tool_call_json(call: types_pb2.ToolCall) -> dict:
-    args = whole_numbers_as_ints(json_format.MessageToDict(call.function.arguments))
+    args = from_struct(call.function.arguments)
     fn = {"index": call.function.index, "name": call.function.name, "arguments": args}
     return {"id": call.id, "function": fn} if call.id else {"function": fn}
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from server.bootstrap import SMOLLM2, cached_path
+from server.engine.batch import put
 from server.settings import Settings
 from tests.conftest import MODEL
 from tests.procs import start_server
@@ -50,8 +51,7 @@ class Reference:
         """Decode tokens (one batch); the logits after the last, as float64."""
         b = self.batch
         for i, t in enumerate(tokens):
-            b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = t, self.pos + i, 1, i == len(tokens) - 1
-            b.seq_id[i][0] = 0
+            put(b, i, t, self.pos + i, 0, logits=i == len(tokens) - 1)
         b.n_tokens = len(tokens)
         assert self.lc.llama_decode(self.ctx, b) == 0
         self.pos += len(tokens)
