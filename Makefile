@@ -23,6 +23,7 @@ lint: setup
 	cd proto && $(BUF) lint && $(BUF) format --diff --exit-code
 	cd proto && $(BUF) breaking --against tokenwire-v1.binpb
 	cd clients/go && go vet ./... && test -z "$$(gofmt -l .)"
+	cd clients/node && npm run --silent build   # buf generate + tsc --strict
 
 # The Go stubs, committed (clients/go/tokenwirepb/v1); a contract test checks they are current.
 proto-go: setup
@@ -36,13 +37,17 @@ proto-baseline:
 serve: setup
 	$(PY) -m scripts.serve
 
-# Python's suites (server, shim, Python client), then the Go client's: its conformance
-# run against a server its TestMain starts. go test shows a passing test's output only
-# with -v, so the log is kept and the summary lines (with the case count) printed.
+# Python's suites (server, shim, Python client), then the Go and Node clients': each runs
+# the conformance cases against one server its own suite starts. Their logs are kept and
+# the summary lines (with the case count per language) printed; a failure prints the end.
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 	cd clients/go && go test -count=1 -v ./... > ../../.go-test.log 2>&1; status=$$?; \
-	  grep -E '^(ok|FAIL|--- FAIL|panic|conformance)' ../../.go-test.log; exit $$status
+	  grep -E '^(ok|FAIL|--- FAIL|panic|conformance)' ../../.go-test.log; \
+	  [ $$status -eq 0 ] || tail -60 ../../.go-test.log; exit $$status
+	cd clients/node && npm test > ../../.node-test.log 2>&1; status=$$?; \
+	  grep -E '^(conformance|ℹ (tests|pass|fail))|✖' ../../.node-test.log; \
+	  [ $$status -eq 0 ] || tail -60 ../../.node-test.log; exit $$status
 
 bench: setup
 	$(PY) -m bench.engine

@@ -111,6 +111,14 @@ if [ ! -x "$CACHE/bin/protoc-$PROTOC_VERSION" ]; then
   chmod +x "$CACHE/bin/protoc.tmp" && mv "$CACHE/bin/protoc.tmp" "$CACHE/bin/protoc-$PROTOC_VERSION"
 fi
 
+# The Node client's dependencies and the ollama-js test program's, as their lockfiles
+# pin them; npm ci again only when a lockfile is newer than the install.
+for dir in clients/node tests/node/ollamajs; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
+
 # Stubs current with proto/ (the editable install generated them once; this catches
 # later proto edits), then the default model into the download cache.
 make --no-print-directory proto
