@@ -37,7 +37,7 @@ proto-baseline:
 serve: setup
 	$(PY) -m scripts.serve
 
-# Python's suites (server, shim, Python client), then the Go and Node clients': each runs
+# Python's suites (server, shim, Python client), then the Go, Node and Java clients': each runs
 # the conformance cases against one server its own suite starts. Their logs are kept and
 # the summary lines (with the case count per language) printed; a failure prints the end.
 test: setup
@@ -48,6 +48,9 @@ test: setup
 	cd clients/node && npm test > ../../.node-test.log 2>&1; status=$$?; \
 	  grep -E '^(conformance|ℹ (tests|pass|fail))|✖' ../../.node-test.log; \
 	  [ $$status -eq 0 ] || tail -60 ../../.node-test.log; exit $$status
+	cd clients/java && mvn -B -ntp verify > ../../.java-test.log 2>&1; status=$$?; \
+	  grep -E '^conformance|Tests run:|FAIL' ../../.java-test.log; \
+	  [ $$status -eq 0 ] || tail -80 ../../.java-test.log; exit $$status
 
 bench: setup
 	$(PY) -m bench.engine

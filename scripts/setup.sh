@@ -119,6 +119,15 @@ for dir in clients/node tests/node/ollamajs; do
   fi
 done
 
+# The Java client's Maven dependencies, plugins and code generators (protoc and
+# protoc-gen-grpc-java, from Maven Central), into ~/.m2 once per pom.xml.
+pom_key=$(sha256sum clients/java/pom.xml | cut -c1-16)
+if [ ! -f "$CACHE/maven-warm-$pom_key" ]; then
+  echo "warming the Maven repository for clients/java"
+  (cd clients/java && mvn -q -B -ntp -DskipTests package dependency:resolve-plugins >/dev/null)
+  mkdir -p "$CACHE" && touch "$CACHE/maven-warm-$pom_key"
+fi
+
 # Stubs current with proto/ (the editable install generated them once; this catches
 # later proto edits), then the default model into the download cache.
 make --no-print-directory proto
