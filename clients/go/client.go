@@ -32,11 +32,15 @@ type Client struct {
 }
 
 // ClientFromEnvironment connects to TOKENWIRE_GRPC_ADDR (default 127.0.0.1:50051),
-// in plain text, as api.ClientFromEnvironment reads OLLAMA_HOST.
+// in plain text, as api.ClientFromEnvironment reads OLLAMA_HOST; TOKENWIRE_API_KEY,
+// when set, is sent as a Bearer token.
 func ClientFromEnvironment() (*Client, error) {
 	addr := os.Getenv("TOKENWIRE_GRPC_ADDR")
 	if addr == "" {
 		addr = DefaultAddr
+	}
+	if key := os.Getenv("TOKENWIRE_API_KEY"); key != "" {
+		return NewClient(addr, APIKey(key))
 	}
 	return NewClient(addr)
 }
