@@ -52,21 +52,26 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The official ollama npm client for tests/e2e/test_js_client.py (pinned by its lockfile).
-if [ ! -d tests/js/node_modules/ollama ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
-  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
-fi
-
-# A real OCI registry for the pull/push tests (Debian's docker-registry, CNCF
-# distribution 2.8). Tests start their own instances on random ports; the packaged
-# service is never started.
-if ! command -v docker-registry >/dev/null 2>&1; then
+# Real servers from Debian for the tests: an OCI registry for pull/push
+# (docker-registry, CNCF distribution 2.8), the proxies the replica tests route
+# through (nginx, haproxy) and a Prometheus that scrapes the metrics. Tests start their
+# own instances on random ports; the packaged services are never started.
+missing=()
+for pair in docker-registry:docker-registry nginx:nginx-light haproxy:haproxy prometheus:prometheus; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
   as_root=()
   [ "$(id -u)" -eq 0 ] || as_root=(sudo)
-  echo "installing Debian's docker-registry for the pull/push tests"
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry >/dev/null \
-    || { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-         apt-get install -y --no-install-recommends docker-registry >/dev/null; }
+  echo "installing Debian's ${missing[*]} for the tests"
+  apt_install() {
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+  }
+  apt_install || { "${as_root[@]}" apt-get update -qq && apt_install; }
+  # The packages' own services must not hold the ports or run beside the tests.
+  for svc in nginx haproxy prometheus prometheus-node-exporter; do
+    "${as_root[@]}" service "$svc" stop >/dev/null 2>&1 || true
+  done
 fi
 
 # grpcurl, for the tests that call the server as a grpcurl user would (auth, TLS),
@@ -111,9 +116,10 @@ if [ ! -x "$CACHE/bin/protoc-$PROTOC_VERSION" ]; then
   chmod +x "$CACHE/bin/protoc.tmp" && mv "$CACHE/bin/protoc.tmp" "$CACHE/bin/protoc-$PROTOC_VERSION"
 fi
 
-# The Node client's dependencies and the ollama-js test program's, as their lockfiles
-# pin them; npm ci again only when a lockfile is newer than the install.
-for dir in clients/node tests/node/ollamajs; do
+# The Node client's dependencies and the official ollama npm client's for the tests
+# (tests/js), as their lockfiles pin them; npm ci again only when a lockfile is newer
+# than the install.
+for dir in clients/node tests/js; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

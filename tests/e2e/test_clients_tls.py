@@ -60,7 +60,7 @@ def test_go(secured, tmp_path: Path):
 def test_node(secured):
     _, env = secured
     node_build()
-    _check(run(["node", str(ROOT / "tests" / "node" / "tls.js")], env=env), "refused 401 UNAUTHENTICATED")
+    _check(run(["node", str(ROOT / "tests" / "js" / "tls.js")], env=env), "refused 401 UNAUTHENTICATED")
 
 
 def test_java(secured, tmp_path: Path):
