@@ -13,12 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rest_shim import streaming
+from rest_shim import metrics, streaming
 from rest_shim.errors import ShimError
 from rest_shim.hygiene import Hygiene
 from rest_shim.routes import anthropic, inference, models, openai, responses, root
 from rest_shim.settings import Settings
-from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc
+from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc, status_pb2_grpc
 from tokenwire_common.wire import MESSAGE_SIZE_OPTIONS
 
 
@@ -27,11 +27,14 @@ class Stubs:
     inference: inference_pb2_grpc.InferenceServiceStub
     models: models_pb2_grpc.ModelServiceStub
     version: models_pb2_grpc.VersionServiceStub
+    status: status_pb2_grpc.StatusServiceStub
 
 
 def create_app(settings: Settings):
-    """The FastAPI app inside the HTTP hygiene layer (CORS, Host check)."""
-    return Hygiene(_fastapi_app(settings), origins=settings.origins, listen_host=settings.host)
+    """The FastAPI app inside the HTTP hygiene layer (CORS, Host check), counted by
+    route and status (rest_shim/metrics.py)."""
+    hygiene = Hygiene(_fastapi_app(settings), origins=settings.origins, listen_host=settings.host)
+    return metrics.HTTPMetrics(hygiene)
 
 
 def _fastapi_app(settings: Settings) -> FastAPI:
@@ -42,6 +45,7 @@ def _fastapi_app(settings: Settings) -> FastAPI:
             inference=inference_pb2_grpc.InferenceServiceStub(channel),
             models=models_pb2_grpc.ModelServiceStub(channel),
             version=models_pb2_grpc.VersionServiceStub(channel),
+            status=status_pb2_grpc.StatusServiceStub(channel),
         )
         try:
             yield
@@ -56,6 +60,7 @@ def _fastapi_app(settings: Settings) -> FastAPI:
     app.include_router(openai.router)
     app.include_router(anthropic.router)
     app.include_router(responses.router)
+    app.add_api_route("/metrics", metrics.metrics, methods=["GET"], include_in_schema=False)
 
     @app.exception_handler(ShimError)
     async def shim_error(request: Request, exc: ShimError) -> Response:

@@ -13,6 +13,7 @@ import signal
 import sys
 
 from server.app import build_server
+from server.metrics import listener as metrics_listener
 from server.settings import Settings
 from tokenwire_common.settings import SettingError
 
@@ -24,8 +25,12 @@ async def serve(settings: Settings) -> None:
     await server.grpc_server.start()
     await server.set_serving(True)
     host = settings.grpc_addr.rsplit(":", 1)[0]
-    # Tests start the server on port 0 and read the real port from this line.
+    # Tests start the server on port 0 and read the real port from these lines.
     print(f"tokenwire gRPC listening on {host}:{server.port}", flush=True)
+    metrics = None
+    if settings.metrics_addr:
+        metrics, port = await metrics_listener.start(settings.metrics_addr)
+        print(f"tokenwire metrics listening on {settings.metrics_addr.rsplit(':', 1)[0]}:{port}", flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -41,6 +46,8 @@ async def serve(settings: Settings) -> None:
         _LOG.warning("grace period over: cancelling the RPCs still in flight")
     await server.grpc_server.stop(0)  # ends open health Watch streams too
     await server.scheduler.close()
+    if metrics is not None:
+        metrics.close()
     _LOG.info("stopped")
 
 

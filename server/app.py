@@ -17,17 +17,28 @@ from grpc_reflection.v1alpha import reflection
 from server.auth import AuthInterceptor, authenticator_for
 from server.drain import Drain
 from server.interceptors import ErrorInterceptor
+from server.metrics import collector
+from server.metrics.interceptor import MetricsInterceptor
+from server.metrics.observer import ModelEvents
 from server.registry.auth import Credentials, OllamaKey
 from server.registry.client import RegistryClient, RegistryOptions
 from server.scheduler import EngineFactory, Scheduler
 from server.services.inference import InferenceService
 from server.services.models import ModelService, VersionService
+from server.services.status import StatusService
 from server.settings import Settings
 from server.store.heal import heal
 from server.store.models import ModelStore
 from server.store.seed import seed_default_model
 from server.workers import Workers
-from tokenwire.v1 import inference_pb2, inference_pb2_grpc, models_pb2, models_pb2_grpc
+from tokenwire.v1 import (
+    inference_pb2,
+    inference_pb2_grpc,
+    models_pb2,
+    models_pb2_grpc,
+    status_pb2,
+    status_pb2_grpc,
+)
 from tokenwire_common.settings import SettingError
 from tokenwire_common.wire import MESSAGE_SIZE_OPTIONS
 
@@ -35,6 +46,7 @@ SERVICE_NAMES = (
     inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name,
     models_pb2.DESCRIPTOR.services_by_name["ModelService"].full_name,
     models_pb2.DESCRIPTOR.services_by_name["VersionService"].full_name,
+    status_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name,
 )
 
 
@@ -47,11 +59,12 @@ class Server:
     drain: Drain
 
     async def set_serving(self, serving: bool) -> None:
-        status = (
-            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
         for name in ("", *SERVICE_NAMES):
-            await self.health.set(name, status)
+            await self.health.set(name, _health_status(serving))
+
+
+def _health_status(serving: bool) -> int:
+    return health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 def _default_engine_factory():
@@ -71,14 +84,17 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     heal(store, prune=settings.prune, max_partial_age_s=settings.partial_max_age_s)
     if settings.default_model:
         seed_default_model(store, settings.cache_dir)
+    events = ModelEvents()
     scheduler = Scheduler(
         engine_factory or _default_engine_factory(),
         default_keep_alive_ns=settings.keep_alive_ns,
         max_loaded=settings.max_loaded_models,
         max_queue=settings.max_queue,
+        observer=events,
     )
+    collector.watch(scheduler)
     drain = Drain()
-    interceptors: list[grpc.aio.ServerInterceptor] = [drain]
+    interceptors: list[grpc.aio.ServerInterceptor] = [MetricsInterceptor(lambda: drain.draining), drain]
     authenticator = authenticator_for(settings.basic_auth, settings.api_keys_file)
     if authenticator.enabled:
         interceptors.append(AuthInterceptor(authenticator))
@@ -110,8 +126,12 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
         ModelService(store, _quantizer, scheduler, registry, workers), server
     )
     models_pb2_grpc.add_VersionServiceServicer_to_server(VersionService(), server)
+    status_pb2_grpc.add_StatusServiceServicer_to_server(
+        StatusService(store, scheduler, lambda: drain.draining), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    events.report_health(lambda model, up: health_servicer.set(model, _health_status(up)))
     if settings.reflection:
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server

@@ -45,6 +45,9 @@ SPEC: tuple[s.Setting, ...] = (
               "llama.cpp threads (0 = all cores; more than the cores are capped)"),
     s.Setting("shutdown_grace_s", "TOKENWIRE_SHUTDOWN_GRACE", 30.0, s.seconds,
               "seconds in-flight RPCs get to finish after SIGTERM", shown="30"),
+    s.Setting("metrics_addr", "TOKENWIRE_METRICS_ADDR", None, s.text,
+              "host:port of the server's Prometheus listener (`GET /metrics`), for gRPC-only "
+              "deployments; unset = none (the shim's `/metrics` still shows the engine's)"),
     s.Setting("default_model", "TOKENWIRE_DEFAULT_MODEL", "smollm2:135m", s.text,
               "the model seeded into the store from set-up's cache (empty = none)",
               empty_is_value=True),
@@ -92,6 +95,7 @@ class Settings:
     max_queue: int
     num_threads: int
     shutdown_grace_s: float
+    metrics_addr: str | None
     default_model: str
     prune: bool
     partial_max_age_s: float

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -60,6 +61,17 @@ class Proc:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def listening(self, what: str, timeout: float = 30) -> str:
+        """The address of another listener it announces (`tokenwire <what> listening on`)."""
+        pattern = re.compile(rf"tokenwire {what} listening on (\S+:\d+)")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.log):
+                if m := pattern.search(line):
+                    return m.group(1)
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} announced no {what} listener:\n{''.join(self.log)}")
 
     def terminate(self) -> None:
         if self.proc.poll() is None:

@@ -32,6 +32,7 @@ from server.engine.types import (
     CompletionRequest,
     DoneEvent,
     EmbedJob,
+    EngineLoad,
     ErrorEvent,
     LoadOptions,
     Stream,
@@ -127,6 +128,14 @@ class LlamaEngine:
         """Requests waiting for a free slot (counted against OLLAMA_MAX_QUEUE)."""
         return len(self._pending)
 
+    def load_status(self) -> EngineLoad:
+        """Read from another thread without the lock: a scrape may see a step half done,
+        which a gauge tolerates; the engine thread is never held up for it."""
+        slots = list(self._slots)
+        busy = sum(1 for s in slots if s.seq is not None)
+        used = sum(len(s.cached) for s in slots)
+        return EngineLoad(busy, len(slots), min(1.0, used / max(1, self.num_ctx * len(slots))))
+
     def tokenize(self, text: str) -> list[int]:
         data = text.encode()
         cap = len(data) + 8
@@ -155,7 +164,8 @@ class LlamaEngine:
             raise InvalidArgument("the input length exceeds the context length")
         # Built here, in the caller's thread: a bad grammar fails this request only.
         sampler = sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
-        seq = Seq(request=request, stream=stream, prompt=prompt, sampler=sampler, chunks=chunks)
+        seq = Seq(request=request, stream=stream, prompt=prompt, sampler=sampler, chunks=chunks,
+                  t_submit=time.perf_counter())  # fmt: skip
         with self._cv:
             if self._closing:
                 lc.llama_sampler_free(sampler)
@@ -467,6 +477,7 @@ class LlamaEngine:
                 eval_duration_ns=int((now - seq.t_first) * 1e9),
                 context=[t for t in seq.prompt if t >= 0] + seq.generated,
                 max_batch=seq.max_batch,
+                queued_ns=int((seq.t_start - seq.t_submit) * 1e9),
             )
         )
         self._release(slot)

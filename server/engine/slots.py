@@ -19,7 +19,8 @@ class Seq:
     n_fed: int = 0  # prompt tokens already in the KV cache
     generated: list[int] = field(default_factory=list)
     next_token: int | None = None  # sampled, not yet decoded
-    t_start: float = 0.0
+    t_submit: float = 0.0  # when it joined the engine's queue
+    t_start: float = 0.0  # when a slot took it
     t_first: float = 0.0
     prompt_evaluated: int = 0
     prompt_cached: int = 0  # prompt tokens whose KV the slot already held

@@ -76,6 +76,16 @@ class DoneEvent:
     max_batch: int = 1  # most sequences decoded together in one step with this one
     prompt_cached_count: int = 0  # of prompt_eval_count, tokens whose KV was reused
     stop_sequence: str = ""  # the request's stop sequence that ended it, if one did
+    queued_ns: int = 0  # waiting in the engine's queue for a free slot
+
+
+@dataclass(frozen=True)
+class EngineLoad:
+    """How busy an engine is, read at scrape time (metrics, GetLoad)."""
+
+    slots_busy: int
+    slots_total: int
+    kv_cache_usage: float  # share of the KV cells holding tokens, 0 to 1
 
 
 @dataclass
@@ -180,5 +190,7 @@ class Engine(Protocol):
     def tokenize(self, text: str) -> list[int]: ...
 
     def embed(self, job: EmbedJob) -> None: ...
+
+    def load_status(self) -> EngineLoad: ...
 
     def close(self) -> None: ...

@@ -23,6 +23,7 @@ from server.engine.types import (
 from server.errors import InvalidArgument
 from server.generation.output import Final, Text
 from server.generation.plan import Plan
+from server.metrics.request import RequestMetrics
 from server.scheduler import Scheduler
 from server.settings import Settings
 from server.store.models import Model
@@ -68,14 +69,26 @@ class Runner:
         return sampling
 
     async def run(self, plan: Plan, t0: int) -> AsyncIterator[Text | Final]:
-        """Yield text pieces (with their tokens' logprobs when asked), then one Final."""
+        """Yield text pieces (with their tokens' logprobs when asked), then one Final; the
+        request's metrics are recorded at its end, however it ends."""
         assert plan.prompt is not None
-        request, prompt = plan.request, plan.prompt
         sampling = await self._sampling(plan)
-        load = self.load_options(request, plan.model)
+        load = self.load_options(plan.request, plan.model)
+        record = RequestMetrics(plan.model.name.display_shortest(), t0)
+        try:
+            async for out in self._run(plan, plan.prompt, sampling, load, record):
+                yield out
+        except BaseException as e:
+            record.stopped(e)
+            raise
+
+    async def _run(
+        self, plan: Plan, prompt: str, sampling: SamplingParams, load: LoadOptions, record: RequestMetrics
+    ) -> AsyncIterator[Text | Final]:
+        request, t0 = plan.request, record.t0_ns
         async with self._scheduler.use(plan.model, load, keep_alive_of(request)) as engine:
             # Ollama's load_duration: from the request's start until its runner is ready.
-            load_ns = time.perf_counter_ns() - t0
+            load_ns = record.load_ns = time.perf_counter_ns() - t0
             bad = next((t for t in plan.context_in if not 0 <= t < engine.n_vocab), None)
             if bad is not None:
                 raise InvalidArgument(f"context token {bad} is outside the model's vocabulary")
@@ -99,9 +112,11 @@ class Runner:
                 await self._workers.prompt(engine.submit, completion, stream)
                 async for event in stream:
                     if isinstance(event, TokenEvent):
+                        record.token()
                         if event.text or event.logprob is not None:
                             yield Text(event.text, (event.logprob,) if event.logprob else ())
                     elif isinstance(event, DoneEvent):
+                        record.done(event)
                         yield Final(
                             done_reason=event.done_reason,
                             total_duration=time.perf_counter_ns() - t0,

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from server.engine.types import Engine, LoadOptions
 from server.errors import ResourceExhausted
@@ -27,6 +28,16 @@ from server.errors import ResourceExhausted
 EngineFactory = Callable[[Path, LoadOptions], Engine]
 FOREVER_NS = 2**63 - 1
 QUEUE_FULL = "server busy, please try again.  maximum pending requests exceeded"
+
+
+class Observer(Protocol):
+    """Told when a model loads or unloads: metrics and per-model health (server/app.py)."""
+
+    def loaded(self, runner: Runner, seconds: float) -> None: ...
+
+    def unloaded(self, runner: Runner, reason: str) -> None: ...
+
+    def rejected(self) -> None: ...
 
 
 @dataclass
@@ -40,6 +51,23 @@ class Runner:
     expires_at_ns: int = 0
     timer: asyncio.TimerHandle | None = None
     unload_requested: bool = False
+    last_used_ns: int = 0  # when its last request finished; 0 while never used
+
+
+@dataclass(frozen=True)
+class ModelLoad:
+    """One loaded (or loading) model's load, for metrics and GetLoad."""
+
+    model: str  # shortest display name
+    digest: str
+    slots_busy: int
+    slots_total: int
+    requests_waiting: int
+    kv_cache_usage: float
+    idle_ns: int  # since its last request finished; 0 while busy or loading
+    expires_at_ns: int
+    context_length: int
+    size: int
 
 
 class Scheduler:
@@ -51,6 +79,7 @@ class Scheduler:
         max_loaded: int = 3,
         max_queue: int = 512,
         clock: Callable[[], int] = time.time_ns,
+        observer: Observer | None = None,
     ):
         self._factory = engine_factory
         self._default_keep_alive = default_keep_alive_ns
@@ -61,7 +90,9 @@ class Scheduler:
         self._lock = asyncio.Lock()
         self._idle = asyncio.Condition(self._lock)
         self._waiting = 0  # requests admitted but not yet holding a runner
+        self._waiting_for: Counter[Path] = Counter()  # the same, by model
         self._tasks: set[asyncio.Task] = set()
+        self._observer = observer
 
     # ------------------------------------------------------------ requests
 
@@ -72,12 +103,16 @@ class Scheduler:
     async def use(self, model: Any, options: LoadOptions, keep_alive_ns: int | None) -> AsyncIterator[Engine]:
         """Hold a loaded engine for one request; load, reload or evict as needed."""
         if self._queue_depth() >= self._max_queue:
+            if self._observer is not None:
+                self._observer.rejected()
             raise ResourceExhausted(QUEUE_FULL)
         self._waiting += 1
+        self._waiting_for[model.model_path] += 1
         try:
             runner = await self._acquire(model, options, keep_alive_ns)
         finally:
             self._waiting -= 1
+            self._waiting_for[model.model_path] -= 1
         try:
             assert runner.engine is not None
             yield runner.engine
@@ -97,13 +132,13 @@ class Scheduler:
                     if runner.refs:
                         await self._idle.wait()
                         continue
-                    await self._unload_locked(runner)
+                    await self._unload_locked(runner, "reload")
                 if len(self._runners) >= self._max_loaded:
                     victim = self._pick_idle()
                     if victim is None:
                         await self._idle.wait()
                         continue
-                    await self._unload_locked(victim)
+                    await self._unload_locked(victim, "evicted")
                 runner = Runner(
                     path,
                     model,
@@ -112,11 +147,14 @@ class Scheduler:
                     self._default_keep_alive if keep_alive_ns is None else keep_alive_ns,
                 )
                 self._runners[path] = runner
+                started = time.perf_counter()
                 try:
                     runner.engine = await asyncio.to_thread(self._factory, path, options)
                 except BaseException:
                     self._runners.pop(path, None)
                     raise
+                if self._observer is not None:
+                    self._observer.loaded(runner, time.perf_counter() - started)
                 break
             if keep_alive_ns is not None:
                 runner.session_ns = keep_alive_ns
@@ -143,8 +181,9 @@ class Scheduler:
             if runner.refs > 0:
                 return
             runner.expires_at_ns = self._expiry(runner)
+            runner.last_used_ns = self._clock()
             if runner.unload_requested or runner.session_ns == 0:
-                await self._unload_locked(runner)
+                await self._unload_locked(runner, "requested" if runner.unload_requested else "expired")
             elif runner.session_ns < FOREVER_NS:
                 loop = asyncio.get_running_loop()
                 runner.timer = loop.call_later(runner.session_ns / 1e9, self._expire, runner)
@@ -154,14 +193,14 @@ class Scheduler:
         async def go() -> None:
             async with self._lock:
                 if runner.refs == 0 and self._runners.get(runner.model_path) is runner:
-                    await self._unload_locked(runner)
+                    await self._unload_locked(runner, "expired")
                     self._idle.notify_all()
 
         task = asyncio.ensure_future(go())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _unload_locked(self, runner: Runner) -> None:
+    async def _unload_locked(self, runner: Runner, reason: str) -> None:
         if runner.timer is not None:
             runner.timer.cancel()
         if self._runners.get(runner.model_path) is runner:
@@ -169,6 +208,8 @@ class Scheduler:
         if runner.engine is not None:
             await asyncio.to_thread(runner.engine.close)
             runner.engine = None
+            if self._observer is not None:
+                self._observer.unloaded(runner, reason)
 
     # ------------------------------------------------------------ explicit control
 
@@ -185,7 +226,7 @@ class Scheduler:
                 return
             runner.unload_requested = True
             if runner.refs == 0:
-                await self._unload_locked(runner)
+                await self._unload_locked(runner, "requested")
                 self._idle.notify_all()
 
     def running(self) -> list[Runner]:
@@ -200,7 +241,48 @@ class Scheduler:
         out.sort(key=lambda r: r.expires_at_ns, reverse=True)
         return out
 
+    def loads(self) -> list[ModelLoad]:
+        """Every runner's load, busiest first. Safe from the event loop only."""
+        now = self._clock()
+        out = []
+        for r in list(self._runners.values()):
+            engine = r.engine
+            status = engine.load_status() if engine is not None else None
+            idle = now - r.last_used_ns if r.refs == 0 and r.last_used_ns else 0
+            out.append(
+                ModelLoad(
+                    model=r.model.name.display_shortest(),
+                    digest=r.model.digest,
+                    slots_busy=status.slots_busy if status else 0,
+                    slots_total=status.slots_total if status else r.options.num_parallel,
+                    requests_waiting=self.waiting(r.model_path),
+                    kv_cache_usage=status.kv_cache_usage if status else 0.0,
+                    idle_ns=max(0, idle),
+                    expires_at_ns=self._expiry(r) if r.refs or not r.expires_at_ns else r.expires_at_ns,
+                    context_length=engine.num_ctx if engine is not None else r.options.num_ctx,
+                    size=engine.size_bytes if engine is not None else 0,
+                )
+            )
+        out.sort(key=lambda x: (-(x.slots_busy + x.requests_waiting), x.model))
+        return out
+
+    def waiting(self, model_path: Path | None = None) -> int:
+        """Requests waiting for a model to load or a slot to free: for one model, or all."""
+        if model_path is None:
+            return self._queue_depth()
+        runner = self._runners.get(model_path)
+        engine_waiting = runner.engine.pending if runner is not None and runner.engine else 0
+        return self._waiting_for[model_path] + engine_waiting
+
+    @property
+    def max_queue(self) -> int:
+        return self._max_queue
+
+    @property
+    def max_loaded(self) -> int:
+        return self._max_loaded
+
     async def close(self) -> None:
         async with self._lock:
             for r in list(self._runners.values()):
-                await self._unload_locked(r)
+                await self._unload_locked(r, "shutdown")

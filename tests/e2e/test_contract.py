@@ -85,7 +85,8 @@ def test_java_and_csharp_get_their_packages(tmp_path):
 def test_go_gets_its_import_path(tmp_path):
     _protoc(f"--plugin=protoc-gen-go={PROTOC_GEN_GO}", f"--go_out={tmp_path}")
     out = tmp_path / "github.com" / "tokenwire" / "tokenwire" / "clients" / "go" / "tokenwirepb" / "v1"
-    assert sorted(p.name for p in out.iterdir()) == ["inference.pb.go", "models.pb.go", "types.pb.go"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["inference.pb.go", "models.pb.go", "status.pb.go", "types.pb.go"]
     assert "package tokenwirev1" in (out / "inference.pb.go").read_text()
     assert "durationpb.Duration" in (out / "inference.pb.go").read_text()  # keep_alive is a Duration
 

@@ -1,0 +1,84 @@
+"""Per-RPC counters (go-grpc-prometheus's grpc_server_started_total and
+grpc_server_handled_total) and the call context that lets a cancelled request say why:
+the client left, its deadline passed, or the server is shutting down."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import grpc
+
+from server.interceptors import Behaviour, rewrap
+from server.metrics import GRPC_HANDLED, GRPC_STARTED
+from server.metrics.request import CALL, Call
+
+HEALTH = "/grpc.health.v1.Health/"
+
+
+def _deadline_passed(context: grpc.aio.ServicerContext) -> Callable[[], bool]:
+    def passed() -> bool:
+        remaining = context.time_remaining()
+        return remaining is not None and remaining <= 0.01
+
+    return passed
+
+
+def _code(context: grpc.aio.ServicerContext, error: BaseException | None, call: Call) -> str:
+    if isinstance(error, asyncio.CancelledError):
+        return "DEADLINE_EXCEEDED" if call.deadline_passed() else "CANCELLED"
+    code = context.code()
+    if code is None:
+        return "OK" if error is None else "UNKNOWN"
+    return code.name if isinstance(code, grpc.StatusCode) else grpc.StatusCode(code).name
+
+
+class MetricsInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, draining: Callable[[], bool]):
+        self._draining = draining
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(HEALTH):  # probes would drown the rest
+            return handler
+        service, _, method = details.method.strip("/").rpartition("/")
+        started, handled = GRPC_STARTED.labels(service, method), GRPC_HANDLED
+
+        def begin(context: grpc.aio.ServicerContext) -> Call:
+            started.inc()
+            call = Call(_deadline_passed(context), self._draining)
+            CALL.set(call)
+            return call
+
+        def around(fn: Behaviour, _streamed: bool) -> Behaviour:
+            async def counted(request, context):
+                call, error = begin(context), None
+                try:
+                    return await fn(request, context)
+                except BaseException as e:
+                    error = e
+                    raise
+                finally:
+                    handled.labels(service, method, _code(context, error, call)).inc()
+
+            return counted
+
+        def around_stream(fn: Behaviour, _streamed: bool) -> Behaviour:
+            async def counted(request, context) -> AsyncIterator:
+                call, error = begin(context), None
+                try:
+                    async for item in fn(request, context):
+                        yield item
+                except BaseException as e:
+                    error = e
+                    raise
+                finally:
+                    handled.labels(service, method, _code(context, error, call)).inc()
+
+            return counted
+
+        return rewrap(handler, around, around_stream)
