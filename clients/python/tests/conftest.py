@@ -28,6 +28,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     total = _RAN["passed"] + _RAN["failed"]
     if total:
         terminalreporter.write_line(
-            f"conformance (clients/conformance/cases.json): {total} cases run, "
+            f"conformance (clients/conformance/cases.json, Python): {total} cases run, "
             f"{_RAN['passed']} passed, {_RAN['failed']} failed"
         )
