@@ -1,8 +1,8 @@
 """python -m server: run the gRPC model runner until SIGTERM or SIGINT.
 
 Shutdown is graceful: health turns NOT_SERVING (so a mesh stops routing here), new
-RPCs are refused, in-flight streams get TOKENWIRE_SHUTDOWN_GRACE seconds to finish,
-then the engines are freed.
+work is still taken for TOKENWIRE_DRAIN_DELAY seconds, then the port closes, in-flight
+streams get TOKENWIRE_SHUTDOWN_GRACE seconds to finish, and the engines are freed.
 """
 
 from __future__ import annotations
@@ -38,13 +38,22 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
 
-    _LOG.info("shutting down: draining in-flight RPCs for up to %.0fs", settings.shutdown_grace_s)
-    # New RPCs are refused from here on, but health keeps answering: NOT_SERVING.
+    # Readiness fails first: health NOT_SERVING (every name, each model's too) while new
+    # work is still taken for TOKENWIRE_DRAIN_DELAY, the time a proxy or Kubernetes
+    # needs to stop sending. Then the port closes (new connections are refused, so a
+    # proxy tries another replica) and every open connection gets a GOAWAY; the RPCs in
+    # flight get TOKENWIRE_SHUTDOWN_GRACE to finish.
     server.drain.draining = True
     await server.set_serving(False)
+    if settings.drain_delay_s > 0:
+        _LOG.info("shutting down: NOT_SERVING, taking new work for %.1fs more", settings.drain_delay_s)
+        await asyncio.sleep(settings.drain_delay_s)
+    _LOG.info("shutting down: draining in-flight RPCs for up to %.0fs", settings.shutdown_grace_s)
+    closing = asyncio.ensure_future(server.grpc_server.stop(settings.shutdown_grace_s))
     if not await server.drain.drained(settings.shutdown_grace_s):
         _LOG.warning("grace period over: cancelling the RPCs still in flight")
     await server.grpc_server.stop(0)  # ends open health Watch streams too
+    await closing
     await server.scheduler.close()
     if metrics is not None:
         metrics.close()

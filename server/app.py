@@ -59,7 +59,9 @@ class Server:
     drain: Drain
 
     async def set_serving(self, serving: bool) -> None:
-        for name in ("", *SERVICE_NAMES):
+        """The whole server's readiness: "", every service, and (draining) each loaded model."""
+        models = () if serving else tuple(load.model for load in self.scheduler.loads())
+        for name in ("", *SERVICE_NAMES, *models):
             await self.health.set(name, _health_status(serving))
 
 

@@ -1,9 +1,14 @@
-"""Graceful drain: count the RPCs in flight and, once draining, refuse new ones.
+"""Graceful drain: count the RPCs in flight, health aside.
 
-grpc.aio's own `stop(grace)` refuses every new RPC at once, health checks included, so
-a probe during the drain saw UNAVAILABLE instead of NOT_SERVING; and an open health
-Watch stream counted as in-flight work and held the process for the whole grace. So
-health is neither counted nor refused here: the server drains the rest, then stops.
+Shutdown (server/__main__.py) closes the port with grpc.aio's `stop(grace)`, which lets
+the calls in flight run; but an open health Watch stream counts there as in-flight
+work and would hold the process for the whole grace. So the server waits here until
+nothing but health is in flight, then stops for good.
+
+New work is not refused here: while `draining` (health NOT_SERVING, before the port
+closes), requests that a proxy still sends are served, so none of them fails; once the
+port is closed, gRPC itself refuses new calls and connections, and a proxy retries
+another replica.
 """
 
 from __future__ import annotations
@@ -14,10 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 
-from server.interceptors import Behaviour, refusal, rewrap
+from server.interceptors import Behaviour, rewrap
 
 HEALTH = "/grpc.health.v1.Health/"
-SHUTTING_DOWN = "the server is shutting down"
 
 
 class Drain(grpc.aio.ServerInterceptor):
@@ -35,8 +39,6 @@ class Drain(grpc.aio.ServerInterceptor):
         handler = await continuation(details)
         if handler is None or details.method.startswith(HEALTH):
             return handler
-        if self.draining:
-            return refusal(handler, grpc.StatusCode.UNAVAILABLE, SHUTTING_DOWN)
         return rewrap(handler, self._counted, self._counted_stream)
 
     @contextlib.contextmanager

@@ -45,6 +45,10 @@ SPEC: tuple[s.Setting, ...] = (
               "llama.cpp threads (0 = all cores; more than the cores are capped)"),
     s.Setting("shutdown_grace_s", "TOKENWIRE_SHUTDOWN_GRACE", 30.0, s.seconds,
               "seconds in-flight RPCs get to finish after SIGTERM", shown="30"),
+    s.Setting("drain_delay_s", "TOKENWIRE_DRAIN_DELAY", 0.0, s.seconds,
+              "seconds after SIGTERM that the server still takes new work while health says "
+              "NOT_SERVING, for proxies and Kubernetes to route around it; then it closes its "
+              "port and drains", shown="0"),
     s.Setting("metrics_addr", "TOKENWIRE_METRICS_ADDR", None, s.text,
               "host:port of the server's Prometheus listener (`GET /metrics`), for gRPC-only "
               "deployments; unset = none (the shim's `/metrics` still shows the engine's)"),
@@ -95,6 +99,7 @@ class Settings:
     max_queue: int
     num_threads: int
     shutdown_grace_s: float
+    drain_delay_s: float
     metrics_addr: str | None
     default_model: str
     prune: bool

@@ -1,9 +1,13 @@
-"""SIGTERM: health turns NOT_SERVING, in-flight streams finish, then the process exits 0."""
+"""SIGTERM: health turns NOT_SERVING while new work is still taken for
+TOKENWIRE_DRAIN_DELAY, then the port closes, in-flight streams finish, and the process
+exits 0."""
 
 from __future__ import annotations
 
 import queue
+import socket
 import threading
+import time
 
 import grpc
 import pytest
@@ -14,11 +18,17 @@ from tests.procs import start_server
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, types_pb2
 
 
-def test_sigterm_drains_in_flight_streams(tmp_path):
-    """While draining, Check answers NOT_SERVING (not UNAVAILABLE), new work is refused,
-    the stream in flight finishes, and the open Watch ends with it: the process exits
-    although its grace period is ten minutes."""
-    proc = start_server(tmp_path / "models", TOKENWIRE_SHUTDOWN_GRACE="600")
+def _refused(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_sigterm_fails_readiness_then_drains(tmp_path):
+    """During the drain delay Check answers NOT_SERVING (for the model too) and a new
+    request is still answered; then new connections are refused, the stream in flight
+    finishes, and the open Watch ends with it: the process exits although its grace
+    period is ten minutes."""
+    proc = start_server(tmp_path / "models", TOKENWIRE_SHUTDOWN_GRACE="600", TOKENWIRE_DRAIN_DELAY="2")
     try:
         with grpc.insecure_channel(proc.address) as ch:
             health = health_pb2_grpc.HealthStub(ch)
@@ -37,25 +47,42 @@ def test_sigterm_drains_in_flight_streams(tmp_path):
             assert statuses.get(timeout=10) == health_pb2.HealthCheckResponse.SERVING
 
             stub = inference_pb2_grpc.InferenceServiceStub(ch)
+            # Greedy counting: no end-of-generation token before num_predict, which
+            # outlasts the drain delay, so the stream still runs when the port closes.
             stream = stub.Generate(
                 inference_pb2.GenerateRequest(
                     model=MODEL,
-                    prompt="Tell me a story.",
-                    options=types_pb2.Options(temperature=0, num_predict=64),
+                    prompt="1, 2, 3, 4, 5, 6, 7, 8, 9, 10,",
+                    raw=True,
+                    options=types_pb2.Options(temperature=0, num_predict=400),
                 )
             )
             first = next(stream)
             assert not first.done
             proc.terminate()
+            t_term = time.monotonic()
             assert statuses.get(timeout=10) == health_pb2.HealthCheckResponse.NOT_SERVING
-            check = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
-            assert check.status == health_pb2.HealthCheckResponse.NOT_SERVING
+            for service in ("", MODEL):
+                check = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+                assert check.status == health_pb2.HealthCheckResponse.NOT_SERVING
+            # A proxy that has not noticed yet still gets an answer, not an error.
+            late = stub.Generate(
+                inference_pb2.GenerateRequest(
+                    model=MODEL, prompt="late", options=types_pb2.Options(num_predict=2)
+                ),
+                timeout=30,
+            )
+            assert list(late)[-1].done
+            assert time.monotonic() - t_term < 2, "the late request was not inside the drain delay"
+            deadline = time.monotonic() + 10
+            while not _refused(proc.port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _refused(proc.port), "the port stayed open after the drain delay"
             with pytest.raises(grpc.RpcError) as refused:
-                stub.Generate(inference_pb2.GenerateRequest(model=MODEL, prompt="late"), timeout=10).next()
+                stub.Generate(inference_pb2.GenerateRequest(model=MODEL, prompt="later"), timeout=10).next()
             assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert refused.value.details() == "the server is shutting down"
             rest = list(stream)  # the stream in flight is drained, not cut
-            assert rest[-1].done and rest[-1].eval_count == 64
+            assert rest[-1].done and rest[-1].eval_count == 400
             watcher.join(60)
             assert not watcher.is_alive(), "the Watch stream outlived the in-flight work"
         assert proc.wait(60) == 0
