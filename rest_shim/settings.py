@@ -68,6 +68,9 @@ SPEC: tuple[s.Setting, ...] = (
     s.Setting("https_cert", "TOKENWIRE_HTTPS_CERT", None, s.path,
               "shim: serve HTTPS with this certificate (PEM) and `TOKENWIRE_HTTPS_KEY`"),
     s.Setting("https_key", "TOKENWIRE_HTTPS_KEY", None, s.path, "shim: the HTTPS certificate's key (PEM)"),
+    s.Setting("model_spread", "TOKENWIRE_MODEL_SPREAD", 1, s.integer(1, 1024),
+              "shim: replicas a proxy that hashes on `x-tokenwire-model` spreads each model over "
+              "(1: each model stays on one replica)"),
     s.Setting("engine_metrics", "TOKENWIRE_SHIM_ENGINE_METRICS", True, s.boolean,
               "shim: `GET /metrics` also shows the engine's (one replica); turn off where "
               "Prometheus scrapes each server itself, so nothing is counted twice", shown="true"),
@@ -88,6 +91,7 @@ class Settings:
     https_cert: Path | None
     https_key: Path | None
     engine_metrics: bool
+    model_spread: int
     # Per-route gRPC deadlines in seconds (TOKENWIRE_DEADLINE_<ROUTE>); absent = none,
     # as Ollama has none.
     deadlines: tuple[tuple[str, float], ...]

@@ -94,7 +94,7 @@ func (c *Client) Generate(ctx context.Context, req *GenerateRequest, fn Generate
 		return err
 	}
 	open := func(ctx context.Context) (grpc.ServerStreamingClient[pb.GenerateResponse], error) {
-		return c.inference.Generate(ctx, in)
+		return c.inference.Generate(routed(ctx, in.Model), in)
 	}
 	return receive(ctx, open, generateResponse, fn)
 }
@@ -106,7 +106,7 @@ func (c *Client) Chat(ctx context.Context, req *ChatRequest, fn ChatResponseFunc
 		return err
 	}
 	open := func(ctx context.Context) (grpc.ServerStreamingClient[pb.ChatResponse], error) {
-		return c.inference.Chat(ctx, in)
+		return c.inference.Chat(routed(ctx, in.Model), in)
 	}
 	return receive(ctx, open, chatResponse, fn)
 }
@@ -135,7 +135,7 @@ func (c *Client) Embed(ctx context.Context, req *EmbedRequest) (*EmbedResponse, 
 	default:
 		return nil, errors.New("invalid input type")
 	}
-	r, err := c.inference.Embed(ctx, in)
+	r, err := c.inference.Embed(routed(ctx, in.Model), in)
 	if err != nil {
 		return nil, asStatusError(err)
 	}
@@ -152,7 +152,7 @@ func (c *Client) Embeddings(ctx context.Context, req *EmbeddingRequest) (*Embedd
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.inference.Embeddings(ctx, &pb.EmbeddingsRequest{Model: req.Model, Prompt: req.Prompt,
+	r, err := c.inference.Embeddings(routed(ctx, req.Model), &pb.EmbeddingsRequest{Model: req.Model, Prompt: req.Prompt,
 		KeepAlive: keepAlive(req.KeepAlive), Options: o})
 	if err != nil {
 		return nil, asStatusError(err)
@@ -196,7 +196,7 @@ func (c *Client) Show(ctx context.Context, req *ShowRequest) (*ShowResponse, err
 	if req.System != "" {
 		in.System = &req.System
 	}
-	r, err := c.models.ShowModel(ctx, in)
+	r, err := c.models.ShowModel(routed(ctx, in.Model), in)
 	if err != nil {
 		return nil, asStatusError(err)
 	}
@@ -237,7 +237,7 @@ func (c *Client) Create(ctx context.Context, req *CreateRequest, fn CreateProgre
 	}
 	in.Messages = msgs
 	open := func(ctx context.Context) (grpc.ServerStreamingClient[pb.CreateModelResponse], error) {
-		return c.models.CreateModel(ctx, in)
+		return c.models.CreateModel(routed(ctx, in.Model), in)
 	}
 	convert := func(m *pb.CreateModelResponse) ProgressResponse {
 		return progress(m.Status, m.Digest, m.Total, m.Completed)
@@ -248,7 +248,7 @@ func (c *Client) Create(ctx context.Context, req *CreateRequest, fn CreateProgre
 func (c *Client) Pull(ctx context.Context, req *PullRequest, fn PullProgressFunc) error {
 	in := &pb.PullModelRequest{Model: req.Model, Insecure: req.Insecure, Stream: req.Stream}
 	open := func(ctx context.Context) (grpc.ServerStreamingClient[pb.PullModelResponse], error) {
-		return c.models.PullModel(ctx, in)
+		return c.models.PullModel(routed(ctx, in.Model), in)
 	}
 	convert := func(m *pb.PullModelResponse) ProgressResponse {
 		return progress(m.Status, m.Digest, m.Total, m.Completed)
@@ -259,7 +259,7 @@ func (c *Client) Pull(ctx context.Context, req *PullRequest, fn PullProgressFunc
 func (c *Client) Push(ctx context.Context, req *PushRequest, fn PushProgressFunc) error {
 	in := &pb.PushModelRequest{Model: req.Model, Insecure: req.Insecure, Stream: req.Stream}
 	open := func(ctx context.Context) (grpc.ServerStreamingClient[pb.PushModelResponse], error) {
-		return c.models.PushModel(ctx, in)
+		return c.models.PushModel(routed(ctx, in.Model), in)
 	}
 	convert := func(m *pb.PushModelResponse) ProgressResponse {
 		return progress(m.Status, m.Digest, m.Total, m.Completed)
@@ -268,12 +268,12 @@ func (c *Client) Push(ctx context.Context, req *PushRequest, fn PushProgressFunc
 }
 
 func (c *Client) Copy(ctx context.Context, req *CopyRequest) error {
-	_, err := c.models.CopyModel(ctx, &pb.CopyModelRequest{Source: req.Source, Destination: req.Destination})
+	_, err := c.models.CopyModel(routed(ctx, req.Source), &pb.CopyModelRequest{Source: req.Source, Destination: req.Destination})
 	return asStatusError(err)
 }
 
 func (c *Client) Delete(ctx context.Context, req *DeleteRequest) error {
-	_, err := c.models.DeleteModel(ctx, &pb.DeleteModelRequest{Model: req.Model})
+	_, err := c.models.DeleteModel(routed(ctx, req.Model), &pb.DeleteModelRequest{Model: req.Model})
 	return asStatusError(err)
 }
 

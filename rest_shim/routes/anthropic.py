@@ -24,7 +24,7 @@ _rpc_error = streaming.rpc_error_in(anthropic_error)
 @router.post("/v1/messages")
 async def messages(request: Request) -> Response:
     pb, stream = await decode(request, "MessagesRequest", anthropic.messages_request_to_pb)
-    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat"))
+    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat", pb.model))
     if not stream:
         mid = anthropic.new_id()
         return await streaming.single(request, call, lambda m: anthropic.message_from_pb(m, mid), _rpc_error)

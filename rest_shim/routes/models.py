@@ -55,14 +55,18 @@ async def ps(request: Request) -> Response:
 async def show(request: Request) -> Response:
     pb = await decode(request, "ShowRequest", show_request_to_pb)
     return await streaming.unary(
-        request, _stub(request).ShowModel(pb, **calls.options(request, "show")), show_response_from_pb
+        request,
+        _stub(request).ShowModel(pb, **calls.options(request, "show", pb.model)),
+        show_response_from_pb,
     )
 
 
 @router.post("/api/create")
 async def create(request: Request) -> Response:
     pb = await decode(request, "CreateRequest", create_request_to_pb)
-    return await _progress(request, pb, _stub(request).CreateModel(pb, **calls.options(request, "create")))
+    return await _progress(
+        request, pb, _stub(request).CreateModel(pb, **calls.options(request, "create", pb.model))
+    )
 
 
 async def _progress(request: Request, pb, call) -> Response:
@@ -73,13 +77,17 @@ async def _progress(request: Request, pb, call) -> Response:
 @router.post("/api/pull")
 async def pull(request: Request) -> Response:
     pb = await decode(request, "PullRequest", pull_request_to_pb)
-    return await _progress(request, pb, _stub(request).PullModel(pb, **calls.options(request, "pull")))
+    return await _progress(
+        request, pb, _stub(request).PullModel(pb, **calls.options(request, "pull", pb.model))
+    )
 
 
 @router.post("/api/push")
 async def push(request: Request) -> Response:
     pb = await decode(request, "PushRequest", push_request_to_pb)
-    return await _progress(request, pb, _stub(request).PushModel(pb, **calls.options(request, "push")))
+    return await _progress(
+        request, pb, _stub(request).PushModel(pb, **calls.options(request, "push", pb.model))
+    )
 
 
 def _empty(_: object) -> None:
@@ -90,7 +98,7 @@ def _empty(_: object) -> None:
 async def copy(request: Request) -> Response:
     pb = await decode(request, "CopyRequest", copy_request_to_pb)
     return await streaming.unary(
-        request, _stub(request).CopyModel(pb, **calls.options(request, "copy")), _empty
+        request, _stub(request).CopyModel(pb, **calls.options(request, "copy", pb.source)), _empty
     )
 
 
@@ -98,7 +106,7 @@ async def copy(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     pb = await decode(request, "DeleteRequest", delete_request_to_pb)
     return await streaming.unary(
-        request, _stub(request).DeleteModel(pb, **calls.options(request, "delete")), _empty
+        request, _stub(request).DeleteModel(pb, **calls.options(request, "delete", pb.model)), _empty
     )
 
 

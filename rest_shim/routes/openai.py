@@ -64,7 +64,7 @@ async def chat_completions(request: Request) -> Response:
     )
     if n > 1:
         return await _choices(request, pb, stream, usage, n)
-    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat"))
+    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat", pb.model))
     return await _answer(request, call, stream, oai.ChatChunks(usage), oai.chat_completion_from_pb)
 
 
@@ -72,7 +72,7 @@ async def _choices(request: Request, pb: Any, stream: bool, usage: bool, n: int)
     """`n` > 1: one Chat call per choice, answered as one completion with n choices."""
     merged = choices.Merged(
         [
-            request.app.state.stubs.inference.Chat(one, **calls.options(request, "chat"))
+            request.app.state.stubs.inference.Chat(one, **calls.options(request, "chat", one.model))
             for one in choices.copies(pb, n)
         ]
     )
@@ -111,14 +111,14 @@ async def _choices(request: Request, pb: Any, stream: bool, usage: bool, n: int)
 @router.post("/v1/completions")
 async def completions(request: Request) -> Response:
     pb, stream, usage = await decode(request, "CompletionRequest", oai.completion_request_to_pb)
-    call = request.app.state.stubs.inference.Generate(pb, **calls.options(request, "generate"))
+    call = request.app.state.stubs.inference.Generate(pb, **calls.options(request, "generate", pb.model))
     return await _answer(request, call, stream, oai.CompletionChunks(usage), oai.completion_from_pb)
 
 
 @router.post("/v1/embeddings")
 async def embeddings(request: Request) -> Response:
     pb, encoding = await decode(request, "EmbedRequest", oai.embeddings_request_to_pb)
-    call = request.app.state.stubs.inference.Embed(pb, **calls.options(request, "embed"))
+    call = request.app.state.stubs.inference.Embed(pb, **calls.options(request, "embed", pb.model))
     return await streaming.unary(request, call, lambda r: oai.embeddings_from_pb(r, encoding), _rpc_error)
 
 

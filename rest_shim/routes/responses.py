@@ -21,7 +21,7 @@ _rpc_error = streaming.rpc_error_in(openai_error)
 @router.post("/v1/responses")
 async def create_response(request: Request) -> Response:
     pb, stream = await decode(request, "ResponsesRequest", responses.request_to_pb)
-    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat"))
+    call = request.app.state.stubs.inference.Chat(pb, **calls.options(request, "chat", pb.model))
     events = responses.ResponseEvents(pb.model)
     if not stream:
         return await streaming.single(

@@ -18,6 +18,12 @@ import { AbortableAsyncIterator } from "./stream";
 
 /** The server's default address (tokenwire_common/wire.py). */
 export const DEFAULT_HOST = "127.0.0.1:50051";
+/**
+ * The metadata header every call about a model carries, as the shim and the other
+ * clients send it (tokenwire_common/wire.py): an L7 proxy hashes on it to keep each
+ * model warm on one replica.
+ */
+export const MODEL_HEADER = "x-tokenwire-model";
 /** The server's message limits (tokenwire_common/wire.py): images and blobs are large. */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -164,9 +170,12 @@ export class Ollama {
     return this.unary(this.versions.getVersion.bind(this.versions), {});
   }
 
-  private metadata(): Metadata {
+  private metadata(request: unknown): Metadata {
     const md = new Metadata();
     for (const [k, v] of Object.entries(this.headers)) md.set(k, v);
+    const r = request as { model?: unknown; source?: unknown };
+    const model = typeof r.model === "string" ? r.model : typeof r.source === "string" ? r.source : "";
+    if (/^[!-~]+$/.test(model)) md.set(MODEL_HEADER, model);
     return md;
   }
 
@@ -176,7 +185,7 @@ export class Ollama {
 
   private unary<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
-      method(request, this.metadata(), this.callOptions(), (error, response) => {
+      method(request, this.metadata(request), this.callOptions(), (error, response) => {
         if (error) reject(asResponseError(error));
         else resolve(response);
       });
@@ -190,7 +199,7 @@ export class Ollama {
     toApi: (m: Res) => T,
     stream: boolean | undefined,
   ): Promise<T | AbortableAsyncIterator<T>> {
-    const call = method(request, this.metadata(), this.callOptions());
+    const call = method(request, this.metadata(request), this.callOptions());
     const it: AbortableAsyncIterator<T> = new AbortableAsyncIterator<T>(call, toApi as (m: never) => T, () =>
       this.ongoing.delete(it as AbortableAsyncIterator<unknown>),
     );

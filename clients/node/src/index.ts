@@ -1,7 +1,7 @@
 // @tokenwire/client: ollama-js's API over tokenwire's gRPC contract.
 import { Ollama } from "./client";
 
-export { Ollama, DEFAULT_HOST } from "./client";
+export { Ollama, DEFAULT_HOST, MODEL_HEADER } from "./client";
 export { ResponseError, AbortError } from "./errors";
 export { AbortableAsyncIterator } from "./stream";
 export { parseGoDuration } from "./duration";

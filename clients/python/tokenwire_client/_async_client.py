@@ -62,7 +62,7 @@ class AsyncClient(BaseClient):
 
     async def _unary(self, method: Callable[..., Any], request: Any, timeout: float | None) -> Any:
         try:
-            return await method(request, **self._call_args(timeout))
+            return await method(request, **self._call_args(timeout, request))
         except grpc.RpcError as e:
             raise from_rpc_error(e) from None
 
@@ -74,7 +74,7 @@ class AsyncClient(BaseClient):
         stream: bool,
         timeout: float | None,
     ) -> T | AsyncStream[T]:
-        s: AsyncStream[T] = AsyncStream(method(request, **self._call_args(timeout)), convert)
+        s: AsyncStream[T] = AsyncStream(method(request, **self._call_args(timeout, request)), convert)
         if stream:
             return s
         return await aonly(s)

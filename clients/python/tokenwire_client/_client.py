@@ -16,6 +16,7 @@ from tokenwire_client import _convert as c
 from tokenwire_client import _types as t
 from tokenwire_client._errors import from_rpc_error
 from tokenwire_client._stream import Stream, only
+from tokenwire_common import wire
 
 T = TypeVar("T")
 BLOB_CHUNK = 1 << 20  # under gRPC's 4 MiB default message size, as the proto asks
@@ -52,8 +53,10 @@ class BaseClient:
         self._metadata = _channel.metadata(headers, auth)
         self._timeout = timeout
 
-    def _call_args(self, timeout: float | None) -> dict[str, Any]:
-        return {"timeout": self._timeout if timeout is None else timeout, "metadata": self._metadata}
+    def _call_args(self, timeout: float | None, request: object = None) -> dict[str, Any]:
+        """The call's deadline and metadata, with the model header a proxy routes by."""
+        metadata = self._metadata + wire.model_header(wire.request_model(request))
+        return {"timeout": self._timeout if timeout is None else timeout, "metadata": metadata}
 
 
 def _digest(path: str | Path) -> str:
@@ -95,7 +98,7 @@ class Client(BaseClient):
 
     def _unary(self, method: Callable[..., Any], request: Any, timeout: float | None) -> Any:
         try:
-            return method(request, **self._call_args(timeout))
+            return method(request, **self._call_args(timeout, request))
         except grpc.RpcError as e:
             raise from_rpc_error(e) from None
 
@@ -107,7 +110,7 @@ class Client(BaseClient):
         stream: bool,
         timeout: float | None,
     ) -> T | Stream[T]:
-        s = Stream(method(request, **self._call_args(timeout)), convert)
+        s = Stream(method(request, **self._call_args(timeout, request)), convert)
         return s if stream else only(s)
 
     # ------------------------------------------------------------------ inference

@@ -27,7 +27,9 @@ import dev.tokenwire.v1.ShowModelRequest;
 import dev.tokenwire.v1.ShowModelResponse;
 import dev.tokenwire.v1.VersionServiceGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -82,8 +84,29 @@ public final class TokenwireClient implements AutoCloseable {
     return new TokenwireClient(channel, false, deadline);
   }
 
+  /**
+   * The metadata header every call about a model carries, as the shim and the other
+   * clients send it (tokenwire_common/wire.py): an L7 proxy hashes on it to keep each
+   * model warm on one replica.
+   */
+  public static final String MODEL_HEADER = "x-tokenwire-model";
+
+  private static final Metadata.Key<String> MODEL_KEY =
+      Metadata.Key.of(MODEL_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+
   private <S extends AbstractStub<S>> S timed(S stub) {
     return deadline == null ? stub : stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** The stub with this client's deadline, and the model header for {@code model}. */
+  private <S extends AbstractStub<S>> S timed(S stub, String model) {
+    S s = timed(stub);
+    if (model == null || !model.matches("[!-~]+")) {
+      return s;
+    }
+    Metadata headers = new Metadata();
+    headers.put(MODEL_KEY, model);
+    return s.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   private static <T> T blocking(Supplier<T> call) {
@@ -103,61 +126,61 @@ public final class TokenwireClient implements AutoCloseable {
   /** Generates to the end and returns the one aggregated response. */
   public GenerateResponse generate(GenerateRequest request) {
     GenerateRequest r = request.toBuilder().setStream(false).build();
-    return new ResponseStream<>(() -> timed(inference).generate(r)).last();
+    return new ResponseStream<>(() -> timed(inference, r.getModel()).generate(r)).last();
   }
 
   /** Streams the chunks; the last has done = true and the metrics. */
   public ResponseStream<GenerateResponse> generateStream(GenerateRequest request) {
     GenerateRequest r = request.toBuilder().setStream(true).build();
-    return new ResponseStream<>(() -> timed(inference).generate(r));
+    return new ResponseStream<>(() -> timed(inference, r.getModel()).generate(r));
   }
 
   public CompletableFuture<GenerateResponse> generateAsync(GenerateRequest request) {
-    return Calls.start(timed(inferenceAsync)::generate, request.toBuilder().setStream(false).build());
+    return Calls.start(timed(inferenceAsync, request.getModel())::generate, request.toBuilder().setStream(false).build());
   }
 
   /** Streams chunks to {@code onChunk}; the future completes with the last. */
   public CompletableFuture<GenerateResponse> generateAsync(
       GenerateRequest request, Consumer<GenerateResponse> onChunk) {
-    return Calls.start(timed(inferenceAsync)::generate, request.toBuilder().setStream(true).build(), onChunk);
+    return Calls.start(timed(inferenceAsync, request.getModel())::generate, request.toBuilder().setStream(true).build(), onChunk);
   }
 
   // Chat
 
   public ChatResponse chat(ChatRequest request) {
     ChatRequest r = request.toBuilder().setStream(false).build();
-    return new ResponseStream<>(() -> timed(inference).chat(r)).last();
+    return new ResponseStream<>(() -> timed(inference, r.getModel()).chat(r)).last();
   }
 
   public ResponseStream<ChatResponse> chatStream(ChatRequest request) {
     ChatRequest r = request.toBuilder().setStream(true).build();
-    return new ResponseStream<>(() -> timed(inference).chat(r));
+    return new ResponseStream<>(() -> timed(inference, r.getModel()).chat(r));
   }
 
   public CompletableFuture<ChatResponse> chatAsync(ChatRequest request) {
-    return Calls.start(timed(inferenceAsync)::chat, request.toBuilder().setStream(false).build());
+    return Calls.start(timed(inferenceAsync, request.getModel())::chat, request.toBuilder().setStream(false).build());
   }
 
   public CompletableFuture<ChatResponse> chatAsync(ChatRequest request, Consumer<ChatResponse> onChunk) {
-    return Calls.start(timed(inferenceAsync)::chat, request.toBuilder().setStream(true).build(), onChunk);
+    return Calls.start(timed(inferenceAsync, request.getModel())::chat, request.toBuilder().setStream(true).build(), onChunk);
   }
 
   // Embeddings
 
   public EmbedResponse embed(EmbedRequest request) {
-    return blocking(() -> timed(inference).embed(request));
+    return blocking(() -> timed(inference, request.getModel()).embed(request));
   }
 
   public CompletableFuture<EmbedResponse> embedAsync(EmbedRequest request) {
-    return Calls.start(timed(inferenceAsync)::embed, request);
+    return Calls.start(timed(inferenceAsync, request.getModel())::embed, request);
   }
 
   public EmbeddingsResponse embeddings(EmbeddingsRequest request) {
-    return blocking(() -> timed(inference).embeddings(request));
+    return blocking(() -> timed(inference, request.getModel()).embeddings(request));
   }
 
   public CompletableFuture<EmbeddingsResponse> embeddingsAsync(EmbeddingsRequest request) {
-    return Calls.start(timed(inferenceAsync)::embeddings, request);
+    return Calls.start(timed(inferenceAsync, request.getModel())::embeddings, request);
   }
 
   // Models
@@ -180,7 +203,7 @@ public final class TokenwireClient implements AutoCloseable {
   }
 
   public ShowModelResponse show(ShowModelRequest request) {
-    return blocking(() -> timed(models).showModel(request));
+    return blocking(() -> timed(models, request.getModel()).showModel(request));
   }
 
   public ShowModelResponse show(String model) {
@@ -188,27 +211,27 @@ public final class TokenwireClient implements AutoCloseable {
   }
 
   public CompletableFuture<ShowModelResponse> showAsync(ShowModelRequest request) {
-    return Calls.start(timed(modelsAsync)::showModel, request);
+    return Calls.start(timed(modelsAsync, request.getModel())::showModel, request);
   }
 
   public CreateModelResponse create(CreateModelRequest request) {
     CreateModelRequest r = request.toBuilder().setStream(false).build();
-    return new ResponseStream<>(() -> timed(models).createModel(r)).last();
+    return new ResponseStream<>(() -> timed(models, r.getModel()).createModel(r)).last();
   }
 
   /** Progress messages; the last has status "success". */
   public ResponseStream<CreateModelResponse> createStream(CreateModelRequest request) {
     CreateModelRequest r = request.toBuilder().setStream(true).build();
-    return new ResponseStream<>(() -> timed(models).createModel(r));
+    return new ResponseStream<>(() -> timed(models, r.getModel()).createModel(r));
   }
 
   public CompletableFuture<CreateModelResponse> createAsync(
       CreateModelRequest request, Consumer<CreateModelResponse> onProgress) {
-    return Calls.start(timed(modelsAsync)::createModel, request.toBuilder().setStream(true).build(), onProgress);
+    return Calls.start(timed(modelsAsync, request.getModel())::createModel, request.toBuilder().setStream(true).build(), onProgress);
   }
 
   public void copy(CopyModelRequest request) {
-    blocking(() -> timed(models).copyModel(request));
+    blocking(() -> timed(models, request.getSource()).copyModel(request));
   }
 
   public void copy(String source, String destination) {
@@ -216,46 +239,46 @@ public final class TokenwireClient implements AutoCloseable {
   }
 
   public CompletableFuture<Void> copyAsync(CopyModelRequest request) {
-    return Calls.start(timed(modelsAsync)::copyModel, request).thenApply(r -> null);
+    return Calls.start(timed(modelsAsync, request.getSource())::copyModel, request).thenApply(r -> null);
   }
 
   public void delete(String model) {
-    blocking(() -> timed(models).deleteModel(DeleteModelRequest.newBuilder().setModel(model).build()));
+    blocking(() -> timed(models, model).deleteModel(DeleteModelRequest.newBuilder().setModel(model).build()));
   }
 
   public CompletableFuture<Void> deleteAsync(String model) {
     DeleteModelRequest r = DeleteModelRequest.newBuilder().setModel(model).build();
-    return Calls.start(timed(modelsAsync)::deleteModel, r).thenApply(x -> null);
+    return Calls.start(timed(modelsAsync, model)::deleteModel, r).thenApply(x -> null);
   }
 
   public PullModelResponse pull(PullModelRequest request) {
     PullModelRequest r = request.toBuilder().setStream(false).build();
-    return new ResponseStream<>(() -> timed(models).pullModel(r)).last();
+    return new ResponseStream<>(() -> timed(models, r.getModel()).pullModel(r)).last();
   }
 
   public ResponseStream<PullModelResponse> pullStream(PullModelRequest request) {
     PullModelRequest r = request.toBuilder().setStream(true).build();
-    return new ResponseStream<>(() -> timed(models).pullModel(r));
+    return new ResponseStream<>(() -> timed(models, r.getModel()).pullModel(r));
   }
 
   public CompletableFuture<PullModelResponse> pullAsync(
       PullModelRequest request, Consumer<PullModelResponse> onProgress) {
-    return Calls.start(timed(modelsAsync)::pullModel, request.toBuilder().setStream(true).build(), onProgress);
+    return Calls.start(timed(modelsAsync, request.getModel())::pullModel, request.toBuilder().setStream(true).build(), onProgress);
   }
 
   public PushModelResponse push(PushModelRequest request) {
     PushModelRequest r = request.toBuilder().setStream(false).build();
-    return new ResponseStream<>(() -> timed(models).pushModel(r)).last();
+    return new ResponseStream<>(() -> timed(models, r.getModel()).pushModel(r)).last();
   }
 
   public ResponseStream<PushModelResponse> pushStream(PushModelRequest request) {
     PushModelRequest r = request.toBuilder().setStream(true).build();
-    return new ResponseStream<>(() -> timed(models).pushModel(r));
+    return new ResponseStream<>(() -> timed(models, r.getModel()).pushModel(r));
   }
 
   public CompletableFuture<PushModelResponse> pushAsync(
       PushModelRequest request, Consumer<PushModelResponse> onProgress) {
-    return Calls.start(timed(modelsAsync)::pushModel, request.toBuilder().setStream(true).build(), onProgress);
+    return Calls.start(timed(modelsAsync, request.getModel())::pushModel, request.toBuilder().setStream(true).build(), onProgress);
   }
 
   // Version
