@@ -24,6 +24,7 @@ lint: setup
 	cd proto && $(BUF) breaking --against tokenwire-v1.binpb
 	cd clients/go && go vet ./... && test -z "$$(gofmt -l .)"
 	cd clients/node && npm run --silent build   # buf generate + tsc --strict
+	$(PY) -m scripts.validate_k8s
 
 # The Go stubs, committed (clients/go/tokenwirepb/v1); a contract test checks they are current.
 proto-go: setup

@@ -5,6 +5,7 @@ The shim knows nothing of server/: it only holds a gRPC channel and the generate
 
 from __future__ import annotations
 
+import json
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from rest_shim.hygiene import Hygiene
 from rest_shim.routes import anthropic, inference, models, openai, responses, root
 from rest_shim.settings import Settings
 from tokenwire.v1 import inference_pb2_grpc, models_pb2_grpc, status_pb2_grpc
+from tokenwire_common import tracing, wire
 from tokenwire_common.wire import MESSAGE_SIZE_OPTIONS
 
 
@@ -52,7 +54,13 @@ def _fastapi_app(settings: Settings) -> FastAPI:
         finally:
             await channel.close()
 
-    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    # FastAPI's own OpenTelemetry support makes the HTTP span (its parent from the
+    # caller's traceparent, its name the route template) when tracing is on; the routes'
+    # gRPC calls carry its context on (calls.options). Its metrics, logs and per-step
+    # spans stay off: /metrics has the shim's, and a span per dependency is noise.
+    telemetry = {"tracing": tracing.enabled(), "metrics": False, "logs": False,
+                 "operation_spans": False, "auto_configure": False}  # fmt: skip
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None, telemetry=telemetry)
     app.state.settings = settings
     app.include_router(root.router)
     app.include_router(inference.router)
@@ -85,10 +93,24 @@ def _fastapi_app(settings: Settings) -> FastAPI:
     return app
 
 
+def _service_config(policy: str) -> str:
+    """Client-side balancing over the servers the target resolves to. Health checking
+    takes a NOT_SERVING (draining) server out before its port closes; ring_hash hashes
+    on the model header (gRFC A76), so each model stays on one server."""
+    lb: dict = (
+        {"ring_hash_experimental": {"requestHashHeader": wire.MODEL_HEADER}}
+        if policy == "ring_hash"
+        else {policy: {}}
+    )
+    return json.dumps({"loadBalancingConfig": [lb], "healthCheckConfig": {"serviceName": ""}})
+
+
 def _channel(settings: Settings) -> grpc.aio.Channel:
     options = [
         *MESSAGE_SIZE_OPTIONS,
     ]
+    if settings.grpc_lb != "pick_first":
+        options.append(("grpc.service_config", _service_config(settings.grpc_lb)))
     if not settings.grpc_tls:
         return grpc.aio.insecure_channel(settings.grpc_target, options=options)
     credentials = grpc.ssl_channel_credentials(

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import Request
 
-from tokenwire_common import wire
+from tokenwire_common import tracing, wire
 
 
 def _printable(value: str) -> bool:
@@ -44,4 +44,5 @@ def options(request: Request, route: str | None = None, model: str = "") -> dict
     settings = request.app.state.settings
     timeout = settings.deadline(route) if route else None
     metadata = credentials(request) + list(wire.model_header(routing_key(model, settings.model_spread)))
+    metadata += tracing.inject()  # traceparent, when tracing is on
     return {"timeout": timeout, "metadata": metadata or None}

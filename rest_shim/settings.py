@@ -43,6 +43,15 @@ def parse_ollama_host(value: str) -> tuple[str, int]:
     return host, port
 
 
+LB_POLICIES = ("pick_first", "round_robin", "ring_hash")
+
+
+def _lb_policy(raw: str) -> str:
+    if raw not in LB_POLICIES:
+        raise ValueError(f"must be one of {', '.join(LB_POLICIES)}")
+    return raw
+
+
 def _origins(raw: str) -> tuple[str, ...]:
     return tuple(o.strip() for o in raw.split(",") if o.strip())
 
@@ -68,9 +77,14 @@ SPEC: tuple[s.Setting, ...] = (
     s.Setting("https_cert", "TOKENWIRE_HTTPS_CERT", None, s.path,
               "shim: serve HTTPS with this certificate (PEM) and `TOKENWIRE_HTTPS_KEY`"),
     s.Setting("https_key", "TOKENWIRE_HTTPS_KEY", None, s.path, "shim: the HTTPS certificate's key (PEM)"),
+    s.Setting("grpc_lb", "TOKENWIRE_GRPC_LB", "pick_first", _lb_policy,
+              "shim: how it spreads calls over several servers (`TOKENWIRE_GRPC_ADDR` as "
+              "`ipv4:h1:p1,h2:p2` or `dns:///name:port`): `pick_first` (one server, or a proxy), "
+              "`round_robin`, or `ring_hash` on `x-tokenwire-model` (model affinity without a proxy)"),
     s.Setting("model_spread", "TOKENWIRE_MODEL_SPREAD", 1, s.integer(1, 1024),
               "shim: replicas a proxy that hashes on `x-tokenwire-model` spreads each model over "
               "(1: each model stays on one replica)"),
+    s.LOG_JSON,
     s.Setting("engine_metrics", "TOKENWIRE_SHIM_ENGINE_METRICS", True, s.boolean,
               "shim: `GET /metrics` also shows the engine's (one replica); turn off where "
               "Prometheus scrapes each server itself, so nothing is counted twice", shown="true"),
@@ -91,7 +105,9 @@ class Settings:
     https_cert: Path | None
     https_key: Path | None
     engine_metrics: bool
+    log_json: bool
     model_spread: int
+    grpc_lb: str
     # Per-route gRPC deadlines in seconds (TOKENWIRE_DEADLINE_<ROUTE>); absent = none,
     # as Ollama has none.
     deadlines: tuple[tuple[str, float], ...]

@@ -15,7 +15,9 @@ import sys
 from server.app import build_server
 from server.metrics import listener as metrics_listener
 from server.settings import Settings
+from tokenwire_common import tracing
 from tokenwire_common.settings import SettingError
+from tokenwire_common.tracing import configure_logging
 
 _LOG = logging.getLogger("tokenwire.server")
 
@@ -61,11 +63,15 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        asyncio.run(serve(Settings.from_env()))
+        settings = Settings.from_env()
+        configure_logging(settings.log_json)
+        tracing.configure("tokenwire-server")
+        asyncio.run(serve(settings))
     except SettingError as e:  # a variable, or a file one names (the API keys), unusable
         sys.exit(f"tokenwire server: {e}")
+    finally:
+        tracing.shutdown()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from server.settings import Settings
 from server.store.heal import heal
 from server.store.models import ModelStore
 from server.store.seed import seed_default_model
+from server.tracing import TracingInterceptor
 from server.workers import Workers
 from tokenwire.v1 import (
     inference_pb2,
@@ -39,6 +40,7 @@ from tokenwire.v1 import (
     status_pb2,
     status_pb2_grpc,
 )
+from tokenwire_common import tracing
 from tokenwire_common.settings import SettingError
 from tokenwire_common.wire import MESSAGE_SIZE_OPTIONS
 
@@ -97,6 +99,8 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     collector.watch(scheduler)
     drain = Drain()
     interceptors: list[grpc.aio.ServerInterceptor] = [MetricsInterceptor(lambda: drain.draining), drain]
+    if tracing.enabled():  # outermost: everything below runs, and logs, inside the RPC's span
+        interceptors.insert(0, TracingInterceptor())
     authenticator = authenticator_for(settings.basic_auth, settings.api_keys_file)
     if authenticator.enabled:
         interceptors.append(AuthInterceptor(authenticator))

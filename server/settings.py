@@ -49,6 +49,7 @@ SPEC: tuple[s.Setting, ...] = (
               "seconds after SIGTERM that the server still takes new work while health says "
               "NOT_SERVING, for proxies and Kubernetes to route around it; then it closes its "
               "port and drains", shown="0"),
+    s.LOG_JSON,
     s.Setting("metrics_addr", "TOKENWIRE_METRICS_ADDR", None, s.text,
               "host:port of the server's Prometheus listener (`GET /metrics`), for gRPC-only "
               "deployments; unset = none (the shim's `/metrics` still shows the engine's)"),
@@ -100,6 +101,7 @@ class Settings:
     num_threads: int
     shutdown_grace_s: float
     drain_delay_s: float
+    log_json: bool
     metrics_addr: str | None
     default_model: str
     prune: bool

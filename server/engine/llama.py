@@ -464,20 +464,21 @@ class LlamaEngine:
         tail = seq.stops.flush() if flush else ""
         if tail:
             seq.stream.post(TokenEvent(tail))
-        seq.stream.post(
-            DoneEvent(
-                done_reason=reason,
-                # Ollama reports the whole prompt, cached or not (issue 17: 18, 1, 1 broke
-                # every client's cost tracking); what was reused is reported beside it.
-                prompt_eval_count=seq.prompt_cached + seq.prompt_evaluated,
-                prompt_cached_count=seq.prompt_cached,
-                stop_sequence=seq.stops.matched,
-                prompt_eval_duration_ns=int((seq.t_first - seq.t_start) * 1e9),
-                eval_count=len(seq.generated),
-                eval_duration_ns=int((now - seq.t_first) * 1e9),
-                context=[t for t in seq.prompt if t >= 0] + seq.generated,
-                max_batch=seq.max_batch,
-                queued_ns=int((seq.t_start - seq.t_submit) * 1e9),
-            )
+        done = DoneEvent(
+            done_reason=reason,
+            # Ollama reports the whole prompt, cached or not (issue 17: 18, 1, 1 broke
+            # every client's cost tracking); what was reused is reported beside it.
+            prompt_eval_count=seq.prompt_cached + seq.prompt_evaluated,
+            prompt_cached_count=seq.prompt_cached,
+            stop_sequence=seq.stops.matched,
+            prompt_eval_duration_ns=int((seq.t_first - seq.t_start) * 1e9),
+            eval_count=len(seq.generated),
+            eval_duration_ns=int((now - seq.t_first) * 1e9),
+            context=[t for t in seq.prompt if t >= 0] + seq.generated,
+            max_batch=seq.max_batch,
+            queued_ns=int((seq.t_start - seq.t_submit) * 1e9),
         )
+        # The slot is free before the answer is out: whoever reads the Done (a client,
+        # GetLoad, the next request) sees it free.
         self._release(slot)
+        seq.stream.post(done)

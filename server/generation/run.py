@@ -23,12 +23,14 @@ from server.engine.types import (
 from server.errors import InvalidArgument
 from server.generation.output import Final, Text
 from server.generation.plan import Plan
-from server.metrics.request import RequestMetrics
+from server.metrics.request import CALL, RequestMetrics
 from server.scheduler import Scheduler
 from server.settings import Settings
 from server.store.models import Model
+from server.tracing import generation_spans
 from server.workers import Workers
 from tokenwire.v1 import types_pb2
+from tokenwire_common import tracing
 from tokenwire_common.duration import FOREVER_NS
 
 
@@ -117,6 +119,10 @@ class Runner:
                             yield Text(event.text, (event.logprob,) if event.logprob else ())
                     elif isinstance(event, DoneEvent):
                         record.done(event)
+                        if tracing.enabled():
+                            call = CALL.get()
+                            loaded = call is not None and call.loaded
+                            generation_spans(record.model, t0, load_ns, loaded, event)
                         yield Final(
                             done_reason=event.done_reason,
                             total_duration=time.perf_counter_ns() - t0,

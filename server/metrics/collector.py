@@ -40,6 +40,18 @@ class SchedulerCollector(Collector):
             kv.add_metric([load.model], load.kv_cache_usage)
         yield from (running, waiting, slots, kv)
         yield GaugeMetricFamily("tokenwire_models_loaded", "Models loaded now.", value=len(loads))
+        # Pod-level forms, for routers that read one number per replica (the Gateway
+        # API Inference Extension's endpoint picker: deploy/k8s/gateway/).
+        yield GaugeMetricFamily(
+            "tokenwire_slots_busy",
+            "Requests generating now, for any model.",
+            value=sum(x.slots_busy for x in loads),
+        )
+        yield GaugeMetricFamily(
+            "tokenwire_kv_cache_usage_max_ratio",
+            "KV cache usage of the fullest loaded model, 0 to 1.",
+            value=max((x.kv_cache_usage for x in loads), default=0.0),
+        )
         yield GaugeMetricFamily(
             "tokenwire_queue_waiting",
             "Requests waiting, for any model (what OLLAMA_MAX_QUEUE bounds).",

@@ -29,6 +29,7 @@ class Call:
 
     deadline_passed: Callable[[], bool]
     draining: Callable[[], bool]
+    loaded: bool = False  # this call loaded its model (the scheduler's observer says)
 
     def cancel_cause(self) -> str:
         if self.draining():

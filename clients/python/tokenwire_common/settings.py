@@ -138,3 +138,18 @@ def seconds(raw: str) -> float:
 
 def home(env: Mapping[str, str]) -> Path:
     return Path(clean(env.get("HOME")) or Path.home())
+
+
+def _log_format(raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("text", "json"):
+        raise ValueError('must be "text" or "json"')
+    return value == "json"
+
+
+# Read by the server and the shim alike: declared once, in both SPECs.
+LOG_JSON = Setting(
+    "log_json", "TOKENWIRE_LOG_FORMAT", False, _log_format,
+    "`json`: one JSON object per log line (time, level, logger, message, trace id); `text` otherwise",
+    shown="text",
+)  # fmt: skip
