@@ -57,6 +57,7 @@ bench: setup
 	$(PY) -m bench.engine
 	$(PY) -m bench.shim
 	$(PY) -m bench.client
+	$(PY) -m bench.observe
 
 clean:
 	rm -rf clients/python/tokenwire .pytest_cache

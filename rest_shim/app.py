@@ -36,7 +36,7 @@ def create_app(settings: Settings):
     """The FastAPI app inside the HTTP hygiene layer (CORS, Host check), counted by
     route and status (rest_shim/metrics.py)."""
     hygiene = Hygiene(_fastapi_app(settings), origins=settings.origins, listen_host=settings.host)
-    return metrics.HTTPMetrics(hygiene)
+    return metrics.HTTPMetrics(hygiene) if settings.metrics else hygiene
 
 
 def _fastapi_app(settings: Settings) -> FastAPI:

@@ -85,6 +85,7 @@ SPEC: tuple[s.Setting, ...] = (
               "shim: replicas a proxy that hashes on `x-tokenwire-model` spreads each model over "
               "(1: each model stays on one replica)"),
     s.LOG_JSON,
+    s.METRICS,
     s.Setting("engine_metrics", "TOKENWIRE_SHIM_ENGINE_METRICS", True, s.boolean,
               "shim: `GET /metrics` also shows the engine's (one replica); turn off where "
               "Prometheus scrapes each server itself, so nothing is counted twice", shown="true"),
@@ -106,6 +107,7 @@ class Settings:
     https_key: Path | None
     engine_metrics: bool
     log_json: bool
+    metrics: bool
     model_spread: int
     grpc_lb: str
     # Per-route gRPC deadlines in seconds (TOKENWIRE_DEADLINE_<ROUTE>); absent = none,

@@ -98,7 +98,9 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     )
     collector.watch(scheduler)
     drain = Drain()
-    interceptors: list[grpc.aio.ServerInterceptor] = [MetricsInterceptor(lambda: drain.draining), drain]
+    interceptors: list[grpc.aio.ServerInterceptor] = [drain]
+    if settings.metrics:
+        interceptors.insert(0, MetricsInterceptor(lambda: drain.draining))
     if tracing.enabled():  # outermost: everything below runs, and logs, inside the RPC's span
         interceptors.insert(0, TracingInterceptor())
     authenticator = authenticator_for(settings.basic_auth, settings.api_keys_file)

@@ -50,6 +50,7 @@ SPEC: tuple[s.Setting, ...] = (
               "NOT_SERVING, for proxies and Kubernetes to route around it; then it closes its "
               "port and drains", shown="0"),
     s.LOG_JSON,
+    s.METRICS,
     s.Setting("metrics_addr", "TOKENWIRE_METRICS_ADDR", None, s.text,
               "host:port of the server's Prometheus listener (`GET /metrics`), for gRPC-only "
               "deployments; unset = none (the shim's `/metrics` still shows the engine's)"),
@@ -102,6 +103,7 @@ class Settings:
     shutdown_grace_s: float
     drain_delay_s: float
     log_json: bool
+    metrics: bool
     metrics_addr: str | None
     default_model: str
     prune: bool

@@ -76,7 +76,7 @@ class Runner:
         assert plan.prompt is not None
         sampling = await self._sampling(plan)
         load = self.load_options(plan.request, plan.model)
-        record = RequestMetrics(plan.model.name.display_shortest(), t0)
+        record = RequestMetrics(plan.model.name.display_shortest(), t0, off=not self._settings.metrics)
         try:
             async for out in self._run(plan, plan.prompt, sampling, load, record):
                 yield out

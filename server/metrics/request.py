@@ -47,14 +47,18 @@ class RequestMetrics:
     first_token_ns: int = 0
     load_ns: int = 0
     ended: bool = field(default=False, repr=False)
+    # TOKENWIRE_METRICS=false: nothing is recorded (what bench/observe compares against).
+    off: bool = False
 
     def token(self) -> None:
-        if not self.first_token_ns:
+        if not self.first_token_ns and not self.off:
             self.first_token_ns = time.perf_counter_ns()
             TIME_TO_FIRST_TOKEN.labels(self.model).observe((self.first_token_ns - self.t0_ns) / 1e9)
 
     def done(self, event: DoneEvent) -> None:
         self.ended = True
+        if self.off:
+            return
         m = self.model
         PROMPT_TOKENS.labels(m).inc(event.prompt_eval_count)
         GENERATION_TOKENS.labels(m).inc(event.eval_count)
@@ -69,7 +73,7 @@ class RequestMetrics:
     def stopped(self, error: BaseException) -> None:
         """The request ended without a DoneEvent: cancelled (CancelledError when the RPC
         was cancelled, GeneratorExit when its consumer left), or failed."""
-        if self.ended:
+        if self.ended or self.off:
             return
         self.ended = True
         if not isinstance(error, Exception):

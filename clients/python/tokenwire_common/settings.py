@@ -153,3 +153,10 @@ LOG_JSON = Setting(
     "`json`: one JSON object per log line (time, level, logger, message, trace id); `text` otherwise",
     shown="text",
 )  # fmt: skip
+
+METRICS = Setting(
+    "metrics", "TOKENWIRE_METRICS", True, boolean,
+    "record Prometheus metrics, in the server and the shim (`false`: none are counted; "
+    "bench/observe measures the difference)",
+    shown="true",
+)  # fmt: skip
