@@ -48,7 +48,7 @@ fi
 stamp="$VENV/.deps-$(cat pyproject.toml rest_shim/pyproject.toml clients/python/pyproject.toml clients/python/setup.py | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/lib/python*/site-packages/tokenwire_gen.pth  # the stubs' old home, before tokenwire-client
-  "$PIP" install --quiet -e ./clients/python -e ./rest_shim -e ".[dev]"
+  "$PIP" install --quiet -e "./clients/python[cli]" -e ./rest_shim -e ".[dev]"
   touch "$stamp"
 fi
 

@@ -28,7 +28,7 @@ def test_sigterm_fails_readiness_then_drains(tmp_path):
     request is still answered; then new connections are refused, the stream in flight
     finishes, and the open Watch ends with it: the process exits although its grace
     period is ten minutes."""
-    proc = start_server(tmp_path / "models", TOKENWIRE_SHUTDOWN_GRACE="600", TOKENWIRE_DRAIN_DELAY="2")
+    proc = start_server(tmp_path / "models", TOKENWIRE_SHUTDOWN_GRACE="600", TOKENWIRE_DRAIN_DELAY="6")
     try:
         with grpc.insecure_channel(proc.address) as ch:
             health = health_pb2_grpc.HealthStub(ch)
@@ -60,7 +60,6 @@ def test_sigterm_fails_readiness_then_drains(tmp_path):
             first = next(stream)
             assert not first.done
             proc.terminate()
-            t_term = time.monotonic()
             assert statuses.get(timeout=10) == health_pb2.HealthCheckResponse.NOT_SERVING
             for service in ("", MODEL):
                 check = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
@@ -73,8 +72,9 @@ def test_sigterm_fails_readiness_then_drains(tmp_path):
                 timeout=30,
             )
             assert list(late)[-1].done
-            assert time.monotonic() - t_term < 2, "the late request was not inside the drain delay"
-            deadline = time.monotonic() + 10
+            # It was answered inside the drain delay: the port is still open after it.
+            assert not _refused(proc.port), "the port closed before the drain delay was over"
+            deadline = time.monotonic() + 30
             while not _refused(proc.port) and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert _refused(proc.port), "the port stayed open after the drain delay"

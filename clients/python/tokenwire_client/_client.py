@@ -87,6 +87,12 @@ class Client(BaseClient):
         self._models = models_pb2_grpc.ModelServiceStub(self._channel)
         self._version = models_pb2_grpc.VersionServiceStub(self._channel)
 
+    @property
+    def channel(self) -> grpc.Channel:
+        """The client's one gRPC channel, for stubs of calls ollama-python's shape has no
+        method for (the `tokenwire` CLI's Modelfile create, StatusService)."""
+        return self._channel
+
     def close(self) -> None:
         self._channel.close()
 

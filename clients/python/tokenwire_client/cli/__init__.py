@@ -1,0 +1,1 @@
+"""`tokenwire`: a command line for people, shaped like `ollama`'s, talking gRPC."""
