@@ -243,6 +243,9 @@ class ModelService(models_pb2_grpc.ModelServiceServicer):
         if request.verbose:
             meta = gguf_reader.read(m.model_path, arrays_up_to=None).metadata
         meta = {k: v for k, v in meta.items() if k not in ("general.name", "tokenizer.chat_template")}
+        # Ollama's GGUF decoder sets it to the tensors' element count ("patch KV with
+        # parameter count"), whatever the file says.
+        meta["general.parameter_count"] = info.parameter_count
         resp = models_pb2.ShowModelResponse(
             license="\n".join(m.license),
             modelfile=show.modelfile_text(

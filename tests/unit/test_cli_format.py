@@ -123,3 +123,34 @@ def test_image_paths_in_a_prompt_are_attached_and_cut_out(tmp_path):
     (tmp_path / "b.JPG").write_bytes(b"jpg")
     prompt, images = images_in(f"compare {tmp_path}/a.png and {tmp_path}/b.JPG, and /nope/c.png")
     assert (prompt, images) == ("compare  and , and /nope/c.png", [b"png", b"jpg"])
+
+
+# `ollama show smollm2:135m --verbose`'s Metadata section (ollama-cli/05-show-verbose.txt),
+# arrays shortened to what fits in 10 cells.
+SHOW_METADATA = """  Metadata
+    general.architecture                      llama                             
+    general.languages                         [en]                              
+    general.parameter_count                   1.34515008e+08                    
+    llama.attention.layer_norm_rms_epsilon    1e-05                             
+    llama.rope.freq_base                      100000                            
+    tokenizer.ggml.add_bos_token              false                             
+    tokenizer.ggml.merges                     [Ġ t Ġ a ...+48898 more]          
+    tokenizer.ggml.token_type                 [3 3 3 ...+49149 more]            
+    tokenizer.ggml.tokens                     [<|endoftext|> ...+49151 more]    
+"""  # noqa: W291 - the trailing spaces are ollama's
+
+
+def test_show_verbose_metadata_shortens_arrays_as_ollama():
+    model_info = {
+        "general.architecture": "llama",
+        "general.languages": ["en"],
+        "general.parameter_count": 134515008,
+        "llama.attention.layer_norm_rms_epsilon": 1e-05,
+        "llama.rope.freq_base": 100000.0,
+        "tokenizer.ggml.add_bos_token": False,
+        "tokenizer.ggml.merges": ["Ġ t", "Ġ a", "i n"] + ["x y"] * 48897,
+        "tokenizer.ggml.token_type": [3] * 49152,
+        "tokenizer.ggml.tokens": ["<|endoftext|>", "<|im_start|>"] + ["a"] * 49150,
+    }
+    shown = fmt.show({"model_info": model_info}, verbose=True)
+    assert "\n" + SHOW_METADATA in shown

@@ -115,12 +115,27 @@ def go_float(v: float) -> str:
     return f"{minus}{text[: x + 1]}.{text[x + 1 :]}"
 
 
+def _width(text: str) -> int:
+    """Terminal cells, as go-runewidth counts them: East Asian wide characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _value(v: Any) -> str:
-    """A GGUF metadata value as `show -v` prints it (arrays shortened)."""
+    """A GGUF metadata value as `show -v` prints it. An array shows as many items as fit
+    in 10 cells, counting its bracket and a 2-cell separator per item after the first,
+    and at least one (Ollama's showInfo), then `...+N more]`."""
     if isinstance(v, list):
-        if len(v) > 3:
-            return "[" + " ".join(str(x) for x in v[:3]) + f" ...+{len(v) - 3} more]"
-        return "[" + " ".join(str(x) for x in v) + "]"
+        items = [_value(x) for x in v]
+        shown, total = 0, 1
+        for i, item in enumerate(items):
+            width = _width(item) + (2 if i else 0)
+            if total + width > 10 and i:
+                break
+            total, shown = total + width, shown + 1
+        more = f" ...+{len(items) - shown} more" if shown < len(items) else ""
+        return "[" + " ".join(items[:shown]) + more + "]"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):

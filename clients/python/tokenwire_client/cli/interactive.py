@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import tokenwire_client
 from tokenwire_client.cli import format as fmt
-from tokenwire_client.cli.wrap import Wrapper
+from tokenwire_client.cli import run
 
 HELP = """Available Commands:
   /set            Set session variables
@@ -70,22 +69,23 @@ class Session:
     def chat(self, text: str) -> None:
         messages = ([{"role": "system", "content": self.system}] if self.system else []) + self.messages
         messages.append({"role": "user", "content": text})
-        extra: dict[str, Any] = {"format": self.format or None, "keep_alive": self.args.keepalive or None}
+        extra: dict[str, Any] = {"format": self.format or None, "keep_alive": self.args.keepalive or None,
+                                 "think": run.think_value(self.args)}  # fmt: skip
         stream = self.c.chat(model=self.model, messages=messages, options=self.options, stream=True, **extra)
-        wrapper = Wrapper(shutil.get_terminal_size((80, 24)).columns - 5) if self.wordwrap else None
+        printer = run.Printer(self.args, wrap=self.wordwrap)
         answer, last = [], None
         try:
             for part in stream:
                 last, piece = part, part.message.content or ""
                 answer.append(piece)
-                sys.stdout.write(wrapper.feed(piece) if wrapper else piece)
-                sys.stdout.flush()
+                printer.feed(piece, part.message.thinking or "")
         except KeyboardInterrupt:
             stream.close()  # cancels the RPC: the engine stops at once
             sys.stdout.write("\n")
             return
-        if wrapper:
-            sys.stdout.write(wrapper.close())
+        except tokenwire_client.ResponseError as e:
+            raise (run.refused(e) if last is None else e) from None
+        printer.close()
         sys.stdout.write("\n\n")
         self.messages += [
             {"role": "user", "content": text},

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import sys
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -51,26 +52,51 @@ def request(args: argparse.Namespace, prompt: str, options: dict[str, Any] | Non
     return out
 
 
+class Printer:
+    """Writes an answer as it streams: thinking between ollama's "Thinking..." and
+    "...done thinking." lines (unless hidden), the text word-wrapped on a terminal."""
+
+    def __init__(self, args: argparse.Namespace, wrap: bool):
+        width = shutil.get_terminal_size((80, 24)).columns - 5
+        self.wrapper = Wrapper(width) if wrap and sys.stdout.isatty() else None
+        self.hide = args.hidethinking
+        self.thinking = False
+
+    def feed(self, text: str, thinking: str = "") -> None:
+        if thinking and not self.hide:
+            if not self.thinking:
+                sys.stdout.write("Thinking...\n")
+                self.thinking = True
+            sys.stdout.write(thinking)
+        if text and self.thinking:
+            sys.stdout.write("\n...done thinking.\n\n")
+            self.thinking = False
+        sys.stdout.write(self.wrapper.feed(text) if self.wrapper else text)
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        if self.wrapper:
+            sys.stdout.write(self.wrapper.close())
+
+
+def refused(e: tokenwire_client.ResponseError) -> tokenwire_client.ResponseError:
+    """An error before the first chunk is an HTTP status in ollama's client, printed with
+    it: `Error: 400 Bad Request: "m" does not support thinking`."""
+    if e.status_code >= 400:
+        e.error = f"{e.status_code} {HTTPStatus(e.status_code).phrase}: {e.error}"
+    return e
+
+
 def stream_answer(c: tokenwire_client.Client, args: argparse.Namespace, body: dict[str, Any]) -> Any:
     """Print an answer as it streams; returns the last chunk (with the metrics)."""
-    wrap = sys.stdout.isatty() and not args.nowordwrap and not args.format
-    wrapper = Wrapper(shutil.get_terminal_size((80, 24)).columns - 5) if wrap else None
-    last, thinking = None, False
-    for part in c.generate(**body, stream=True):
-        last = part
-        if part.thinking and not args.hidethinking:
-            if not thinking:
-                sys.stdout.write("Thinking...\n")
-                thinking = True
-            sys.stdout.write(part.thinking)
-        text = part.response or ""
-        if text and thinking:
-            sys.stdout.write("\n...done thinking.\n\n")
-            thinking = False
-        sys.stdout.write(wrapper.feed(text) if wrapper else text)
-        sys.stdout.flush()
-    if wrapper:
-        sys.stdout.write(wrapper.close())
+    printer, last = Printer(args, wrap=not args.nowordwrap and not args.format), None
+    try:
+        for part in c.generate(**body, stream=True):
+            last = part
+            printer.feed(part.response or "", part.thinking or "")
+    except tokenwire_client.ResponseError as e:
+        raise (refused(e) if last is None else e) from None
+    printer.close()
     sys.stdout.write("\n\n" if not args.format else "\n")
     sys.stdout.flush()
     return last
