@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BUF_VERSION := 1.75.0
 BUF := npx --yes @bufbuild/buf@$(BUF_VERSION)
 
-.PHONY: setup proto proto-go proto-baseline lint serve test bench clean
+.PHONY: setup proto proto-go proto-baseline lint serve test bench compare clean
 
 setup:
 	@bash scripts/setup.sh
@@ -58,6 +58,12 @@ bench: setup
 	$(PY) -m bench.shim
 	$(PY) -m bench.client
 	$(PY) -m bench.observe
+
+# tokenwire beside llama-server and llama-cpp-python's server on the same GGUF (bench/compare);
+# builds llama-server once (about 5 minutes), then about 25 minutes on 2 cores. Writes docs/bench/.
+compare: setup
+	$(VENV)/bin/pip install --quiet -e ".[bench]"
+	$(PY) -m bench.compare $(COMPARE_ARGS)
 
 clean:
 	rm -rf clients/python/tokenwire .pytest_cache
