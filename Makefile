@@ -36,7 +36,7 @@ proto-baseline:
 	cd proto && $(BUF) build --exclude-source-info -o tokenwire-v1.binpb
 
 serve: setup
-	$(PY) -m scripts.serve
+	$(PY) -m server.supervisor
 
 # Python's suites (server, shim, Python client), then the Go, Node and Java clients': each runs
 # the conformance cases against one server its own suite starts. Their logs are kept and

@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pexpect
 import pytest
 
@@ -253,3 +256,33 @@ def test_interactive_run_in_a_terminal(cli_server: Proc, tmp_path: Path):
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+def test_serve_runs_the_server_and_the_shim_and_stops_both(tmp_path: Path):
+    from tests.registry import free_port
+
+    grpc_addr, rest_addr = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    env = {**os.environ, "TOKENWIRE_GRPC_ADDR": grpc_addr, "OLLAMA_HOST": rest_addr,
+           "OLLAMA_MODELS": str(tmp_path / "models")}  # fmt: skip
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    serving = subprocess.Popen([TOKENWIRE, "serve"], env=env, **quiet)
+    try:
+        deadline, version = time.monotonic() + 120, None
+        while version is None and time.monotonic() < deadline and serving.poll() is None:
+            try:
+                version = httpx.get(f"http://{rest_addr}/api/version", timeout=2).json()["version"]
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert version, "the shim did not answer"
+        # The shim reaches the server it started: the seeded model is listed over both paths.
+        assert MODEL in [m["name"] for m in httpx.get(f"http://{rest_addr}/api/tags").json()["models"]]
+        assert MODEL in subprocess.run([TOKENWIRE, "list"], env=env, capture_output=True, text=True).stdout
+        serving.send_signal(signal.SIGTERM)  # stops both, shim first
+        assert serving.wait(90) == 0
+    finally:
+        if serving.poll() is None:
+            serving.kill()
+    for addr in (grpc_addr, rest_addr):  # both ports closed: neither process was left behind
+        host, port = addr.split(":")
+        with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=2):
+            pass

@@ -12,8 +12,6 @@ credential settings (tokenwire_client/cli/connect.py). Errors print as ollama's 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 
 import grpc
@@ -41,8 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--nowordwrap", action="store_true", help="don't wrap words to the next line")
     r.add_argument("--format", default="", help='response format (e.g. "json")')
     r.add_argument("--keepalive", default="", help='how long the model stays loaded (e.g. "5m")')
-    r.add_argument("--think", nargs="?", const="true", default=None,
-                   help="enable thinking: true, false, or high, medium, low")  # fmt: skip
+    r.add_argument("--think", default=None, help="enable thinking: true, false, or high, medium, low")
     r.add_argument("--hidethinking", action="store_true", help="hide the thinking output")
     for name, help in (("pull", "pull a model from a registry"), ("push", "push a model to a registry")):
         t = cmd(name, help)
@@ -72,23 +69,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve() -> int:
-    """The server and the shim in this environment, stopped together (scripts/serve.py's rule)."""
-    env = {**os.environ, "TOKENWIRE_GRPC_ADDR": connect.address()}
+    """The server and the shim, supervised as `make serve` does (server/supervisor.py)."""
     try:
         import rest_shim  # noqa: F401
-        import server  # noqa: F401
+        from server import supervisor
     except ImportError:
         print("Error: `tokenwire serve` needs tokenwire-server and tokenwire-shim installed", file=sys.stderr)
         return 1
-    procs = [subprocess.Popen([sys.executable, "-m", m], env=env) for m in ("server", "rest_shim")]
-    try:
-        return max(p.wait() for p in procs)
-    except KeyboardInterrupt:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            p.wait(60)
-        return 0
+    return supervisor.main()
 
 
 def main(argv: list[str] | None = None) -> int:

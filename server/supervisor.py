@@ -1,6 +1,6 @@
-"""`make serve`: the gRPC server on TOKENWIRE_GRPC_ADDR (default 127.0.0.1:50051) and the
-REST shim on OLLAMA_HOST (default 127.0.0.1:11434). Ctrl-C (or SIGTERM) stops both,
-each gracefully; if either exits, the other is stopped too."""
+"""`make serve` and `tokenwire serve`: the gRPC server on TOKENWIRE_GRPC_ADDR (default
+127.0.0.1:50051) and the REST shim on OLLAMA_HOST (default 127.0.0.1:11434). Ctrl-C (or
+SIGTERM) stops both, each gracefully; if either exits, the other is stopped too."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ GRPC_ADDR = os.environ.get("TOKENWIRE_GRPC_ADDR", "").strip() or "127.0.0.1:5005
 
 def main() -> int:
     env = {**os.environ, "TOKENWIRE_GRPC_ADDR": GRPC_ADDR}
+
     # Own process groups, so the terminal's Ctrl-C reaches us once and we stop them in order.
-    spawn = lambda module: subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)  # noqa: E731
+    def spawn(module: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
+
     server = spawn("server")
     shim = spawn("rest_shim")
     procs = [shim, server]
