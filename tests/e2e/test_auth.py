@@ -232,3 +232,28 @@ def test_no_secret_reaches_a_log(env):
     logs = "".join(env.server.log + env.shim.log)
     for secret in (PASSWORD, env.key, "wrong-password-xyz", "tw_not_a_real_key_xyz"):
         assert secret not in logs
+
+
+def test_the_cli_sends_the_api_key_on_every_call(env, tmp_path):
+    """`list` goes through a client method, `show -v`, `status` and `create -f` through
+    stubs on Client.channel: all carry TOKENWIRE_API_KEY."""
+    import os
+    import sys
+
+    cli = str(Path(sys.executable).parent / "tokenwire")
+    (tmp_path / "Modelfile").write_text(f"FROM {MODEL}\nPARAMETER num_predict 4\n")
+    base = {**os.environ, "TOKENWIRE_GRPC_ADDR": env.server.address}
+    base.pop("TOKENWIRE_API_KEY", None)
+    base.pop("OLLAMA_API_KEY", None)
+    commands = (
+        ["list"],
+        ["show", MODEL, "-v"],
+        ["status"],
+        ["create", "auth-cli", "-f", str(tmp_path / "Modelfile")],
+    )
+    for args in commands:
+        done = subprocess.run([cli, *args], env={**base, "TOKENWIRE_API_KEY": env.key},
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, (args, done.stderr)
+        refused = subprocess.run([cli, *args], env=base, capture_output=True, text=True, timeout=120)
+        assert (refused.returncode, refused.stderr) == (1, "Error: unauthorized: missing credentials\n"), args

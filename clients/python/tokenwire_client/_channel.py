@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -11,6 +12,7 @@ import grpc
 from google.protobuf import descriptor_pb2
 
 from tokenwire.v1 import inference_pb2, models_pb2
+from tokenwire_common import wire
 from tokenwire_common.wire import DEFAULT_GRPC_ADDR, MESSAGE_SIZE_OPTIONS
 
 _RETRIED = (
@@ -96,3 +98,45 @@ def credentials(
 
 def options(extra: Sequence[tuple[str, Any]] | None) -> list[tuple[str, Any]]:
     return [*MESSAGE_SIZE_OPTIONS, ("grpc.service_config", service_config()), *(extra or ())]
+
+
+class _Details(
+    collections.namedtuple(
+        "_Details", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")
+    ),
+    grpc.ClientCallDetails,
+):
+    pass
+
+
+class CallDefaults(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """For stubs made on Client.channel: each call gets what the client's own methods send,
+    the credentials' metadata, the model header and the default deadline, so a raw stub
+    is not refused by a server that wants an API key."""
+
+    def __init__(self, metadata: tuple[tuple[str, str], ...], timeout: float | None):
+        self._metadata, self._timeout = metadata, timeout
+
+    def _details(self, details: grpc.ClientCallDetails, request: object) -> _Details:
+        model = wire.model_header(wire.request_model(request))
+        metadata = (*(details.metadata or ()), *self._metadata, *model)
+        timeout = self._timeout if details.timeout is None else details.timeout
+        extra = (getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
+        return _Details(details.method, timeout, metadata, details.credentials, *extra)
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details, request), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details, request), request)
+
+    def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details, None), requests)
+
+    def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details, None), requests)

@@ -67,11 +67,22 @@ def _digest(path: str | Path) -> str:
     return f"sha256:{h.hexdigest()}"
 
 
-def _blob_chunks(path: str | Path, digest: str) -> Iterator[models_pb2.CreateBlobRequest]:
+def _blob_chunks(
+    path: str | Path, digest: str, sent: Callable[[int], None] | None = None
+) -> Iterator[models_pb2.CreateBlobRequest]:
+    """The file in BLOB_CHUNK messages, the first naming the digest; `sent` hears the
+    bytes sent so far before each message goes."""
+    total = 0
     with open(path, "rb") as f:
-        yield models_pb2.CreateBlobRequest(digest=digest, data=f.read(BLOB_CHUNK))
-        while chunk := f.read(BLOB_CHUNK):
-            yield models_pb2.CreateBlobRequest(data=chunk)
+        data, name = f.read(BLOB_CHUNK), digest
+        while True:
+            total += len(data)
+            if sent is not None:
+                sent(total)
+            yield models_pb2.CreateBlobRequest(digest=name, data=data)
+            data, name = f.read(BLOB_CHUNK), ""
+            if not data:
+                return
 
 
 class Client(BaseClient):
@@ -90,8 +101,9 @@ class Client(BaseClient):
     @property
     def channel(self) -> grpc.Channel:
         """The client's one gRPC channel, for stubs of calls ollama-python's shape has no
-        method for (the `tokenwire` CLI's Modelfile create, StatusService)."""
-        return self._channel
+        method for (the `tokenwire` CLI's Modelfile create, StatusService). Calls on it
+        carry the client's credentials, model header and default deadline."""
+        return grpc.intercept_channel(self._channel, _channel.CallDefaults(self._metadata, self._timeout))
 
     def close(self) -> None:
         self._channel.close()
@@ -367,12 +379,20 @@ class Client(BaseClient):
         )
         return self._streamed(self._models.CreateModel, request, c.progress_response, stream, timeout)
 
-    def create_blob(self, path: str | Path, *, timeout: float | None = None) -> str:
-        """Upload a file as a blob (skipped when the server has it); returns its digest."""
+    def create_blob(
+        self,
+        path: str | Path,
+        *,
+        timeout: float | None = None,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> str:
+        """Upload a file as a blob (skipped when the server has it); returns its digest.
+        `progress(digest, bytes_sent)` is called as the upload goes (the CLI's bar)."""
         digest = _digest(path)
         exists = self._unary(self._models.BlobExists, models_pb2.BlobExistsRequest(digest=digest), timeout)
         if not exists.exists:
-            self._unary(self._models.CreateBlob, _blob_chunks(path, digest), timeout)
+            sent = None if progress is None else (lambda n: progress(digest, n))
+            self._unary(self._models.CreateBlob, _blob_chunks(path, digest, sent), timeout)
         return digest
 
     def list(self, *, timeout: float | None = None) -> t.ListResponse:

@@ -4,10 +4,9 @@ a bar per layer (rich) on a terminal, plain status lines otherwise."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,6 @@ import tokenwire_client
 from tokenwire.v1 import models_pb2, models_pb2_grpc
 from tokenwire_client._errors import from_rpc_error
 from tokenwire_client.cli import format as fmt
-
-CHUNK = 1 << 20
 
 
 class Progress:
@@ -81,36 +78,6 @@ def push(c: tokenwire_client.Client, args: argparse.Namespace) -> int:
     return 0
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return f"sha256:{h.hexdigest()}"
-
-
-def _chunks(path: Path, digest: str, progress: Progress) -> Iterator[models_pb2.CreateBlobRequest]:
-    """The file in 1 MiB messages, the first naming the digest (an empty file is one)."""
-    total, sent = path.stat().st_size, 0
-    with path.open("rb") as f:
-        data, name = f.read(CHUNK), digest
-        while True:
-            sent += len(data)
-            progress.update("copying file", digest, total, sent)
-            yield models_pb2.CreateBlobRequest(digest=name, data=data)
-            data, name = f.read(CHUNK), ""
-            if not data:
-                return
-
-
-def upload(stub: models_pb2_grpc.ModelServiceStub, path: Path, progress: Progress) -> str:
-    """The file as a blob, unless the server has it already; its digest."""
-    digest = _digest(path)
-    if not stub.BlobExists(models_pb2.BlobExistsRequest(digest=digest)).exists:
-        stub.CreateBlob(_chunks(path, digest, progress))
-    return digest
-
-
 FROM = re.compile(r"^(\s*FROM\s+)(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -131,12 +98,13 @@ def create(c: tokenwire_client.Client, args: argparse.Namespace) -> int:
     stub = models_pb2_grpc.ModelServiceStub(c.channel)
     try:
         with Progress() as progress:
-            if match:
-                local = (modelfile.parent / Path(match.group(2).strip('"')).expanduser()).resolve()
-                if local.is_file():
-                    progress.update("gathering model components")
-                    digest = upload(stub, local, progress)
-                    text = text[: match.start(2)] + "@" + digest + text[match.end(2) :]
+            local = (modelfile.parent / Path(match.group(2).strip('"')).expanduser()).resolve()
+            if local.is_file():
+                progress.update("gathering model components")
+                size = local.stat().st_size
+                copied = lambda d, n: progress.update("copying file", d, size, n)  # noqa: E731
+                digest = c.create_blob(local, progress=copied)
+                text = text[: match.start(2)] + "@" + digest + text[match.end(2) :]
             request = models_pb2.CreateModelRequest(
                 model=args.model, modelfile=text, quantize=args.quantize or "", stream=True
             )
