@@ -160,11 +160,12 @@ def main() -> None:
     how = (f"{args.reps} repetitions, streams {args.streams}, {args.tokens} tokens per request, "
            f"greedy, threads {args.server_threads or os.cpu_count()} on every side, "
            f"{max(args.streams)} slots of {args.ctx} tokens")  # fmt: skip
+    host = machine()
     (args.out / "results.md").write_text(
         "# bench/compare results\n\n"
-        f"Machine: {machine()}.\n\nRun: `python -m bench.compare` ({how}).\n\n" + "\n".join(tables)
+        f"Machine: {host}.\n\nRun: `python -m bench.compare` ({how}).\n\n" + "\n".join(tables)
     )
-    results = {"machine": machine(), "run": how, "rows": report.as_json(rows), "memory": memory}
+    results = {"machine": host, "run": how, "rows": report.as_json(rows), "memory": memory}
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
     for path in plot.all_plots(rows, memory, args.out):
         print(f"wrote {path}")

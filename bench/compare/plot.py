@@ -4,16 +4,23 @@ one panel per model), and resident memory per system."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.compare.report import Row
 
 
-def _lines(rows: list[Row], field: str, ylabel: str, title: str, path: Path) -> None:
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only backend (no display here or in CI)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _lines(rows: list[Row], field: str, ylabel: str, title: str, path: Path) -> None:
+    plt = _pyplot()
     models = sorted({r.model for r in rows})
     fig, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 4.2), squeeze=False)
     for ax, model in zip(axes[0], models, strict=True):
@@ -35,11 +42,7 @@ def _lines(rows: list[Row], field: str, ylabel: str, title: str, path: Path) -> 
 
 
 def memory(memory_by_model: dict[str, dict[str, int]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     models = sorted(memory_by_model)
     systems = sorted({s for m in memory_by_model.values() for s in m})
     fig, ax = plt.subplots(figsize=(7, 4))

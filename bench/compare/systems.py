@@ -20,6 +20,7 @@ import grpc
 import httpx
 
 from tests.procs import ROOT, Proc, start_server, start_shim
+from tests.registry import free_port
 
 
 @dataclass
@@ -159,12 +160,8 @@ def tokenwire_client(setup: Setup, server: Proc) -> System:
 
 
 def _http_server(argv: list[str], port_flag: str) -> tuple[subprocess.Popen, str]:
-    """Start an HTTP server on a free loopback port and wait for /health or /v1/models."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    """Start an HTTP server on a free loopback port and wait until /v1/models answers."""
+    port = free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen([*argv, port_flag, str(port)], stdout=log, stderr=subprocess.STDOUT,
                             cwd=ROOT)  # fmt: skip
