@@ -269,9 +269,13 @@ def test_serve_runs_the_server_and_the_shim_and_stops_both(tmp_path: Path):
     try:
         deadline, version = time.monotonic() + 120, None
         while version is None and time.monotonic() < deadline and serving.poll() is None:
+            # Until the server listens, the shim answers 503 (it asks the server for the version).
             try:
-                version = httpx.get(f"http://{rest_addr}/api/version", timeout=2).json()["version"]
+                answer = httpx.get(f"http://{rest_addr}/api/version", timeout=2)
+                version = answer.json()["version"] if answer.status_code == 200 else None
             except httpx.HTTPError:
+                pass
+            if version is None:
                 time.sleep(0.2)
         assert version, "the shim did not answer"
         # The shim reaches the server it started: the seeded model is listed over both paths.
