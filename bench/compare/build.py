@@ -6,17 +6,19 @@ flags; a second run finds it (about 6 minutes on 2 cores the first time)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
+import urllib.request
 from pathlib import Path
 
 from server.settings import Settings
 
 # One fact: the version setup.sh pins, read from its line rather than repeated here.
+PYPI = "https://pypi.org/simple"
 SETUP = Path(__file__).resolve().parents[2] / "scripts" / "setup.sh"
 
 # Off: the web UI (its prebuilt copy downloads from a hub), HTTPS, tests and examples.
@@ -57,15 +59,32 @@ def wheel_cmake_args(cache: Path, version: str) -> str:
 
 
 def sdist(cache: Path, version: str) -> Path:
+    """The sdist from PyPI's simple index (PEP 691 JSON, the API this network serves),
+    checked against the sha256 listed there. Fetched by URL: `pip download --no-binary`
+    prepares the package's metadata, which needs its build backend (scikit-build-core),
+    not in our venv on a fresh machine."""
     where = cache / "sdist"
-    path = where / f"llama_cpp_python-{version}.tar.gz"
-    if not path.exists():
-        where.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-             "--no-build-isolation", "-d", str(where), f"llama-cpp-python=={version}"],
-            check=True,
-        )  # fmt: skip
+    name = f"llama_cpp_python-{version}.tar.gz"
+    path = where / name
+    if path.exists():
+        return path
+    accept = {"Accept": "application/vnd.pypi.simple.v1+json"}
+    index = urllib.request.Request(f"{PYPI}/llama-cpp-python/", headers=accept)
+    with urllib.request.urlopen(index, timeout=60) as r:
+        entry = next(f for f in json.load(r)["files"] if f["filename"] == name)
+    where.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(entry["url"], timeout=60) as r, partial.open("wb") as out:
+        while chunk := r.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != entry["hashes"]["sha256"]:
+        partial.unlink()
+        raise SystemExit(
+            f"{entry['url']}: sha256 {digest.hexdigest()}, PyPI lists {entry['hashes']['sha256']}"
+        )
+    partial.rename(path)
     return path
 
 
