@@ -37,6 +37,7 @@ from server.engine.types import (
     LoadOptions,
     Stream,
     TokenEvent,
+    Wakes,
 )
 from server.errors import Internal, InvalidArgument
 
@@ -291,7 +292,9 @@ class LlamaEngine:
             seq.chunks = None
         slot.cached = [-1] * n
         seq.prompt, seq.n_fed, seq.prompt_cached, seq.prompt_evaluated = [-1] * n, n, 0, n
-        self._sample(slot, -1, time.perf_counter())
+        wakes = Wakes()
+        self._sample(slot, -1, time.perf_counter(), wakes)
+        wakes.wake()
 
     def _release(self, slot: Slot) -> None:
         if slot.seq and slot.seq.sampler:
@@ -388,13 +391,17 @@ class LlamaEngine:
                 seq.n_fed += len(feed.tokens)
                 seq.prompt_evaluated += len(feed.tokens)
         now = time.perf_counter()
-        for slot, idx in outputs:
-            slot.seq.max_batch = max(slot.seq.max_batch, len(outputs))
-            try:
-                self._sample(slot, idx, now)
-            except Exception as exc:  # one sequence's failure ends that sequence alone
-                _LOG.exception("sampling failed")
-                self._fail(slot, exc)
+        wakes = Wakes()  # every consumer with a token from this step, woken at once
+        try:
+            for slot, idx in outputs:
+                slot.seq.max_batch = max(slot.seq.max_batch, len(outputs))
+                try:
+                    self._sample(slot, idx, now, wakes)
+                except Exception as exc:  # one sequence's failure ends that sequence alone
+                    _LOG.exception("sampling failed")
+                    self._fail(slot, exc)
+        finally:
+            wakes.wake()
         return 0
 
     def _rollback(self, feeds: list[Feed]) -> None:
@@ -412,14 +419,14 @@ class LlamaEngine:
         n = lc.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, True)
         return self._piece.raw[: max(n, 0)]
 
-    def _sample(self, slot: Slot, idx: int, now: float) -> None:
+    def _sample(self, slot: Slot, idx: int, now: float, wakes: Wakes) -> None:
         seq = slot.seq
         assert seq is not None
         if not seq.generated and not seq.t_first:
             seq.t_first = now
         token = lc.llama_sampler_sample(seq.sampler, self._ctx, idx)
         if lc.llama_vocab_is_eog(self._vocab, token):
-            self._finish(slot, "stop", now, flush=True)
+            self._finish(slot, "stop", now, True, wakes)
             return
         seq.generated.append(token)
         text = seq.decoder.decode(self._token_bytes(token))
@@ -428,16 +435,16 @@ class LlamaEngine:
         if seq.request.logprobs:
             logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(self._ctx, idx), shape=(self.n_vocab,))
             entry = logprobs.logprob(logits, token, seq.request.top_logprobs, self._token_bytes)
-        seq.stream.post(TokenEvent(emit, entry))
+        seq.stream.post(TokenEvent(emit, entry), wakes)
         limit = seq.request.sampling.num_predict
         if limit < 0:
             limit = 10 * self.num_ctx
         if stopped:
-            self._finish(slot, "stop", now, flush=False)
+            self._finish(slot, "stop", now, False, wakes)
         elif len(seq.generated) >= limit:
-            self._finish(slot, "length", now, flush=True)
+            self._finish(slot, "length", now, True, wakes)
         elif len(slot.cached) + 1 >= self.num_ctx and not (seq.request.shift and self._shift(slot)):
-            self._finish(slot, "length", now, flush=True)
+            self._finish(slot, "length", now, True, wakes)
         else:
             seq.next_token = token
 
@@ -455,7 +462,7 @@ class LlamaEngine:
         slot.cached = slot.cached[:keep] + slot.cached[keep + discard :]
         return True
 
-    def _finish(self, slot: Slot, reason: str, now: float, flush: bool) -> None:
+    def _finish(self, slot: Slot, reason: str, now: float, flush: bool, wakes: Wakes) -> None:
         """End a sequence. flush: emit text held back as a possible stop prefix."""
         seq = slot.seq
         assert seq is not None
@@ -463,7 +470,7 @@ class LlamaEngine:
         # dropped, as Ollama holds back partial UTF-8, rather than ended in U+FFFD.
         tail = seq.stops.flush() if flush else ""
         if tail:
-            seq.stream.post(TokenEvent(tail))
+            seq.stream.post(TokenEvent(tail), wakes)
         done = DoneEvent(
             done_reason=reason,
             # Ollama reports the whole prompt, cached or not (issue 17: 18, 1, 1 broke
@@ -481,4 +488,4 @@ class LlamaEngine:
         # The slot is free before the answer is out: whoever reads the Done (a client,
         # GetLoad, the next request) sees it free.
         self._release(slot)
-        seq.stream.post(done)
+        seq.stream.post(done, wakes)
