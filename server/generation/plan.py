@@ -99,7 +99,8 @@ class Planner:
         stream = _streams(request)
         if not request.prompt and not request.suffix:
             return Plan(request, model, None, stream)
-        prompt = await self._workers.prompt(pr.generate_prompt, request, model, template)
+        chars = None if request.images else len(request.prompt + request.suffix + request.system)
+        prompt = await self._workers.prompt(pr.generate_prompt, request, model, template, chars=chars)
         think = None if request.raw else pr.thinking_parser(template, pr.think_of(request)[0], prompt)
         return Plan(
             request,
@@ -137,7 +138,9 @@ class Planner:
         def render(kept: list[tpl.ChatMessage]) -> str:
             return template.render(kept, tools=tools, think=think, think_level=level)
 
-        prompt = await self._workers.prompt(render, messages)
+        plain = not tools and not any(m.tool_calls for m in request.messages)
+        chars = sum(len(m.content) + len(m.thinking) for m in request.messages) if plain else None
+        prompt = await self._workers.prompt(render, messages, chars=chars)
         per_image = TOKENS_PER_IMAGE if model.projectors else 0
 
         def fit(engine: Engine) -> str:

@@ -109,9 +109,12 @@ class Runner:
             )
             stream = Stream()
             try:
-                # Tokenizing and compiling the sampler chain are a worker's job; a
-                # cancellation meanwhile still reaches the stream in the `finally`.
-                await self._workers.prompt(engine.submit, completion, stream)
+                # Tokenizing and compiling the sampler chain are a worker's job (inline
+                # for a short prompt with no grammar or image: Workers); a cancellation
+                # meanwhile still reaches the stream in the `finally`.
+                small = not completion.images and not sampling.grammar
+                chars = len(completion.prompt) if small else None
+                await self._workers.prompt(engine.submit, completion, stream, chars=chars)
                 async for event in stream:
                     if isinstance(event, TokenEvent):
                         record.token()
