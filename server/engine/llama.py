@@ -292,9 +292,8 @@ class LlamaEngine:
             seq.chunks = None
         slot.cached = [-1] * n
         seq.prompt, seq.n_fed, seq.prompt_cached, seq.prompt_evaluated = [-1] * n, n, 0, n
-        wakes = Wakes()
-        self._sample(slot, -1, time.perf_counter(), wakes)
-        wakes.wake()
+        with Wakes() as wakes:
+            self._sample(slot, -1, time.perf_counter(), wakes)
 
     def _release(self, slot: Slot) -> None:
         if slot.seq and slot.seq.sampler:
@@ -391,8 +390,7 @@ class LlamaEngine:
                 seq.n_fed += len(feed.tokens)
                 seq.prompt_evaluated += len(feed.tokens)
         now = time.perf_counter()
-        wakes = Wakes()  # every consumer with a token from this step, woken at once
-        try:
+        with Wakes() as wakes:  # every consumer with a token from this step, woken at once
             for slot, idx in outputs:
                 slot.seq.max_batch = max(slot.seq.max_batch, len(outputs))
                 try:
@@ -400,8 +398,6 @@ class LlamaEngine:
                 except Exception as exc:  # one sequence's failure ends that sequence alone
                     _LOG.exception("sampling failed")
                     self._fail(slot, exc)
-        finally:
-            wakes.wake()
         return 0
 
     def _rollback(self, feeds: list[Feed]) -> None:
@@ -426,7 +422,7 @@ class LlamaEngine:
             seq.t_first = now
         token = lc.llama_sampler_sample(seq.sampler, self._ctx, idx)
         if lc.llama_vocab_is_eog(self._vocab, token):
-            self._finish(slot, "stop", now, True, wakes)
+            self._finish(slot, "stop", now, wakes, flush=True)
             return
         seq.generated.append(token)
         text = seq.decoder.decode(self._token_bytes(token))
@@ -440,11 +436,11 @@ class LlamaEngine:
         if limit < 0:
             limit = 10 * self.num_ctx
         if stopped:
-            self._finish(slot, "stop", now, False, wakes)
+            self._finish(slot, "stop", now, wakes, flush=False)
         elif len(seq.generated) >= limit:
-            self._finish(slot, "length", now, True, wakes)
+            self._finish(slot, "length", now, wakes, flush=True)
         elif len(slot.cached) + 1 >= self.num_ctx and not (seq.request.shift and self._shift(slot)):
-            self._finish(slot, "length", now, True, wakes)
+            self._finish(slot, "length", now, wakes, flush=True)
         else:
             seq.next_token = token
 
@@ -462,7 +458,7 @@ class LlamaEngine:
         slot.cached = slot.cached[:keep] + slot.cached[keep + discard :]
         return True
 
-    def _finish(self, slot: Slot, reason: str, now: float, flush: bool, wakes: Wakes) -> None:
+    def _finish(self, slot: Slot, reason: str, now: float, wakes: Wakes, *, flush: bool) -> None:
         """End a sequence. flush: emit text held back as a possible stop prefix."""
         seq = slot.seq
         assert seq is not None

@@ -115,7 +115,7 @@ class Stream:
 
     def post(self, event: Event, wakes: Wakes | None = None) -> None:
         """Called from the engine thread. With `wakes`, a waiting consumer is woken when
-        the engine calls wakes.wake(), at the end of its step; without, now."""
+        the engine's step leaves its `with Wakes()` block; without, now."""
         with self._lock:
             self._events.append(event)
             waiter, self._waiter = self._waiter, None
@@ -160,6 +160,14 @@ class Wakes:
         for loop, waiters in self._waiters.items():
             loop.call_soon_threadsafe(_wake, waiters)
         self._waiters = {}
+
+    def __enter__(self) -> Wakes:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        # Also when the step raised: a consumer whose waiter a post took is woken only
+        # here, and would otherwise never see the error the engine posts next.
+        self.wake()
 
 
 def _wake(waiters: list[asyncio.Future[None]]) -> None:

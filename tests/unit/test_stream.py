@@ -38,7 +38,7 @@ def _counting(loop: asyncio.AbstractEventLoop) -> list[int]:
 
 
 def _in_thread(fn, *args) -> None:
-    """Run fn in another thread, as the engine's, and wait for it with the loop held:
+    """Run fn in another thread, as the engine's, and wait for it with the loop held
     (asyncio.to_thread would add a call_soon_threadsafe of its own)."""
     t = threading.Thread(target=fn, args=args)
     t.start()
@@ -54,13 +54,12 @@ def test_a_steps_tokens_wake_the_loop_once():
         await asyncio.sleep(0.01)  # every reader waits for its first event
 
         def engine_step(texts: list[str], done: bool) -> None:
-            wakes = Wakes()
-            for s, text in zip(streams, texts, strict=True):
-                s.post(TokenEvent(text), wakes)
-                if done:
-                    s.post(_done(), wakes)
-            assert calls[0] == before  # nobody is woken before the step ends
-            wakes.wake()
+            with Wakes() as wakes:
+                for s, text in zip(streams, texts, strict=True):
+                    s.post(TokenEvent(text), wakes)
+                    if done:
+                        s.post(_done(), wakes)
+                assert calls[0] == before  # nobody is woken before the step ends
 
         before = calls[0]
         _in_thread(engine_step, [f"a{i}" for i in range(8)], False)
@@ -92,5 +91,28 @@ def test_a_post_without_wakes_wakes_at_once_and_a_busy_reader_is_not_woken():
         _in_thread(stream.post, ErrorEvent(RuntimeError("unloaded")))
         assert calls[0] == before + 1  # the reader had not run yet: still woken, not woken twice
         assert await reader == ["x", "y", "ErrorEvent"]
+
+    asyncio.run(main())
+
+
+def test_a_step_that_raises_still_wakes_the_consumers_it_posted_to():
+    """The engine posts the error next, without Wakes; the token's post took the waiter,
+    so only the step's own wake can reach the reader."""
+
+    async def main():
+        stream = Stream()
+        reader = asyncio.ensure_future(_collect(stream))
+        await asyncio.sleep(0.01)
+
+        def failing_step() -> None:
+            try:
+                with Wakes() as wakes:
+                    stream.post(TokenEvent("t"), wakes)
+                    raise RuntimeError("sampling failed")
+            except RuntimeError as e:
+                stream.post(ErrorEvent(e))
+
+        _in_thread(failing_step)
+        assert await asyncio.wait_for(reader, 5) == ["t", "ErrorEvent"]
 
     asyncio.run(main())
