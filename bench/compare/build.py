@@ -17,8 +17,8 @@ from pathlib import Path
 
 from server.settings import Settings
 
-# One fact: the version setup.sh pins, read from its line rather than repeated here.
 PYPI = "https://pypi.org/simple"
+# One fact: the version setup.sh pins, read from its line rather than repeated here.
 SETUP = Path(__file__).resolve().parents[2] / "scripts" / "setup.sh"
 
 # Off: the web UI (its prebuilt copy downloads from a hub), HTTPS, tests and examples.

@@ -99,7 +99,7 @@ class Planner:
         stream = _streams(request)
         if not request.prompt and not request.suffix:
             return Plan(request, model, None, stream)
-        chars = None if request.images else len(request.prompt + request.suffix + request.system)
+        chars = None if request.images else len(request.prompt) + len(request.suffix) + len(request.system)
         prompt = await self._workers.prompt(pr.generate_prompt, request, model, template, chars=chars)
         think = None if request.raw else pr.thinking_parser(template, pr.think_of(request)[0], prompt)
         return Plan(
