@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,10 +90,16 @@ class ModelStore:
         """Load a model by name: InvalidArgument for bad names, NotFound when absent."""
         return self.load(self.locate(text))
 
-    def manifest_digest(self, name: Name) -> str:
-        """sha256 of the manifest's bytes: with content-addressed layers, it names the
-        model's whole content, so what is parsed from it can be cached under it."""
-        return hashlib.sha256(self.inside(self.manifest_path(name), name).read_bytes()).hexdigest()
+    def manifest_version(self, name: Name) -> tuple[int, ...]:
+        """What changes whenever the manifest does: its file's identity and times (a
+        store write renames a new file into place; an edit in place moves the mtime).
+        With content-addressed layers it versions the model's whole content, so what is
+        parsed from it can be cached under it. One stat, cheap enough for the event loop."""
+        try:
+            st = self.manifest_path(name).stat()
+        except FileNotFoundError:  # deleted since it was located
+            raise NotFound(f"model '{name.display_shortest()}' not found") from None
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     def load(self, name: Name) -> Model:
         path = self.inside(self.manifest_path(name), name)
