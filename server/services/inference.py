@@ -46,6 +46,11 @@ class InferenceService(inference_pb2_grpc.InferenceServiceServicer):
         if plan.prompt is None:
             yield Piece(), await self._runner.load_or_unload(plan, t0)
             return
+        # Headers now, before the wait for a slot and the prefill: the client then has
+        # its read of the first message posted when that arrives, one wake-up less on
+        # the way to the first token (REST's TTFT beyond prefill, 6.2 -> 5.8 ms at one
+        # stream); a proxy also sees the stream start. Errors still end it as a status.
+        await context.send_initial_metadata(())
         run = parsed(self._runner.run(plan, t0), plan.thinking, plan.tools)
         async for piece, final in stream_or_aggregate(plan.stream, run):
             if final is not None:
