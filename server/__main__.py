@@ -29,6 +29,8 @@ async def serve(settings: Settings) -> None:
     host = settings.grpc_addr.rsplit(":", 1)[0]
     # Tests start the server on port 0 and read the real port from these lines.
     print(f"tokenwire gRPC listening on {host}:{server.port}", flush=True)
+    if settings.grpc_socket:
+        print(f"tokenwire gRPC listening on unix:{settings.grpc_socket}", flush=True)
     metrics = None
     if settings.metrics_addr:
         metrics, port = await metrics_listener.start(settings.metrics_addr)

@@ -147,6 +147,10 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     port = _listen(server, settings)
     if port == 0:
         raise OSError(f"cannot listen on {settings.grpc_addr}")
+    # A co-located shim's hop over a Unix socket instead of loopback TCP: REST's time to
+    # first token beyond prefill was 0.2-1.2 ms shorter at one stream (DEVELOPERS.md).
+    if settings.grpc_socket and not server.add_insecure_port(f"unix:{settings.grpc_socket}"):
+        raise OSError(f"cannot listen on unix:{settings.grpc_socket}")
     return Server(server, health_servicer, scheduler, port, drain)
 
 

@@ -27,6 +27,10 @@ def _basic_auth(raw: str) -> tuple[str, str]:
 SPEC: tuple[s.Setting, ...] = (
     s.Setting("grpc_addr", "TOKENWIRE_GRPC_ADDR", DEFAULT_GRPC_ADDR, s.text,
               "where the server listens and the shim connects"),
+    s.Setting("grpc_socket", "TOKENWIRE_GRPC_SOCKET", None, s.path,
+              "server: a Unix socket path it also listens on, plain (guard it by its "
+              "directory's permissions; credentials are still checked), for a shim on the "
+              "same host; `make serve` gives its shim one in a private directory"),
     s.Setting("models_dir", "OLLAMA_MODELS", lambda env: s.home(env) / ".ollama" / "models", s.path,
               "model store, Ollama's layout", shown="~/.ollama/models"),
     s.Setting("num_parallel", "OLLAMA_NUM_PARALLEL", 4, s.integer(1, 256),
@@ -93,6 +97,7 @@ SPEC: tuple[s.Setting, ...] = (
 @dataclass(frozen=True)
 class Settings:
     grpc_addr: str
+    grpc_socket: Path | None
     models_dir: Path
     num_parallel: int
     context_length: int

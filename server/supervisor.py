@@ -1,27 +1,58 @@
 """`make serve` and `tokenwire serve`: the gRPC server on TOKENWIRE_GRPC_ADDR (default
 127.0.0.1:50051) and the REST shim on OLLAMA_HOST (default 127.0.0.1:11434). Ctrl-C (or
-SIGTERM) stops both, each gracefully; if either exits, the other is stopped too."""
+SIGTERM) stops both, each gracefully; if either exits, the other is stopped too.
+
+The shim reaches its server over a Unix socket in a private directory (the server
+listens there too), which shortens every REST request (DEVELOPERS.md, "Beside
+llama-server"); with TOKENWIRE_GRPC_TLS set it keeps TCP, to the TLS the user asked for.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+from tokenwire_common import settings
 
 GRPC_ADDR = os.environ.get("TOKENWIRE_GRPC_ADDR", "").strip() or "127.0.0.1:50051"
 
 
+def _tls_to_server(env: dict[str, str]) -> bool:
+    """TOKENWIRE_GRPC_TLS as the shim reads it (a value it cannot parse is its to refuse)."""
+    raw = settings.clean(env.get("TOKENWIRE_GRPC_TLS"))
+    try:
+        return bool(raw) and settings.boolean(raw)
+    except ValueError:
+        return True
+
+
 def main() -> int:
+    if chosen := settings.clean(os.environ.get("TOKENWIRE_GRPC_SOCKET")):
+        return _run(Path(chosen).expanduser())
+    socket_dir = Path(tempfile.mkdtemp(prefix="tokenwire-"))  # mode 0700: only this user
+    try:
+        return _run(socket_dir / "grpc.sock")
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def _run(socket: Path) -> int:
     env = {**os.environ, "TOKENWIRE_GRPC_ADDR": GRPC_ADDR}
+    server_env = {**env, "TOKENWIRE_GRPC_SOCKET": str(socket)}
+    shim_env = env if _tls_to_server(env) else {**env, "TOKENWIRE_GRPC_ADDR": f"unix:{socket}"}
 
     # Own process groups, so the terminal's Ctrl-C reaches us once and we stop them in order.
-    def spawn(module: str) -> subprocess.Popen[bytes]:
+    def spawn(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
 
-    server = spawn("server")
-    shim = spawn("rest_shim")
+    server = spawn("server", server_env)
+    shim = spawn("rest_shim", shim_env)
     procs = [shim, server]
     stopping = False
 

@@ -19,15 +19,21 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(models_dir: Path) -> Iterator[Proc]:
-    proc = start_server(models_dir)
+def grpc_socket(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("socket") / "grpc.sock"
+
+
+@pytest.fixture(scope="session")
+def server(models_dir: Path, grpc_socket: Path) -> Iterator[Proc]:
+    proc = start_server(models_dir, TOKENWIRE_GRPC_SOCKET=str(grpc_socket))
     yield proc
     proc.stop()
 
 
 @pytest.fixture(scope="session")
-def shim(server: Proc) -> Iterator[Proc]:
-    proc = start_shim(server.address)
+def shim(server: Proc, grpc_socket: Path) -> Iterator[Proc]:
+    """Joined to the server as `make serve` joins them: over the Unix socket."""
+    proc = start_shim(f"unix:{grpc_socket}")
     yield proc
     proc.stop()
 

@@ -89,14 +89,17 @@ def _options(n: int) -> dict:
 
 
 def tokenwire(setup: Setup, root: Path) -> tuple[Proc, Proc]:
-    """The server with the GGUF created under setup.model, and the shim in front of it."""
+    """The server with the GGUF created under setup.model, and the shim in front of it,
+    joined as `make serve` joins them: over a Unix socket (`--tokenwire-env
+    TOKENWIRE_GRPC_SOCKET=` measures loopback TCP instead)."""
+    server_env = {"TOKENWIRE_GRPC_SOCKET": str(root / "grpc.sock"), **setup.tokenwire_env}
     server = start_server(
         root / "models",
         TOKENWIRE_NUM_THREADS=str(setup.threads),
         OLLAMA_NUM_PARALLEL=str(setup.slots),
         OLLAMA_CONTEXT_LENGTH=str(setup.ctx_per_slot),
         OLLAMA_KEEP_ALIVE="-1",
-        **setup.tokenwire_env,
+        **server_env,
     )
     modelfile = root / "Modelfile"
     modelfile.write_text(f"FROM {setup.gguf}\n")
@@ -104,7 +107,8 @@ def tokenwire(setup: Setup, root: Path) -> tuple[Proc, Proc]:
     env = {**os.environ, "TOKENWIRE_GRPC_ADDR": server.address}
     subprocess.run([str(cli), "create", setup.model, "-f", str(modelfile)], env=env, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
-    return server, start_shim(server.address)
+    socket = server_env["TOKENWIRE_GRPC_SOCKET"]
+    return server, start_shim(f"unix:{socket}" if socket else server.address)
 
 
 def tokenwire_rest(setup: Setup, server: Proc, shim: Proc) -> System:
