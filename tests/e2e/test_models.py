@@ -381,8 +381,8 @@ def test_model_info_floats_print_as_go_prints_a_float32(client):
 
 
 def test_a_recreated_model_is_planned_from_its_new_manifest(client):
-    """Parsed models are cached per manifest version: re-creating the name changes the
-    digest, so the next request sees the new SYSTEM, not the cached one."""
+    """Parsed models are cached per manifest version: re-creating the name writes a new
+    manifest, so the next request sees the new SYSTEM, not the cached one."""
     for system in ("You are a pirate.", "You are a poet."):
         r = client.post(
             "/api/create", json={"model": "cached", "from": MODEL, "system": system, "stream": False}
