@@ -25,6 +25,7 @@ from server.engine import logprobs
 from server.engine.batch import put, threads_for
 from server.engine.embedder import Embedder
 from server.engine.media import Media
+from server.engine.prefix import fork, pick
 from server.engine.sampling import sampler_chain
 from server.engine.slots import Feed, Seq, Slot, common_prefix
 from server.engine.stops import StopMatcher
@@ -102,6 +103,7 @@ class LlamaEngine:
         self.size_bytes = self._memory_bytes()
         self._batch = lc.llama_batch_init(options.num_batch, 0, options.num_parallel)
         self._slots = [Slot(i) for i in range(options.num_parallel)]
+        self._admitted = 0  # requests given a slot so far: the slots' LRU clock
         self._pending: deque[Seq] = deque()
         self._embed_jobs: deque[EmbedJob] = deque()
         self._embedder: Embedder | None = None  # made on first use, in the engine thread
@@ -239,7 +241,7 @@ class LlamaEngine:
             job.resolve(None, exc)
 
     def _admit(self) -> None:
-        """Move pending requests into free slots, preferring the slot with the longest cached prefix."""
+        """Move pending requests into free slots, reusing cached prefixes (engine/prefix.py)."""
         while self._pending:
             seq = self._pending[0]
             if seq.stream.cancelled:
@@ -250,7 +252,9 @@ class LlamaEngine:
             if not free:
                 return
             self._pending.popleft()
-            slot = max(free, key=lambda s: common_prefix(s.cached, seq.prompt))
+            slot, source = pick(free, seq.prompt)
+            if source is not None:
+                fork(self._ctx, self._mem, source, slot, common_prefix(source.cached, seq.prompt))
             self._start(slot, seq)
 
     def _start(self, slot: Slot, seq: Seq) -> None:
@@ -266,6 +270,9 @@ class LlamaEngine:
             reuse -= 1  # the last prompt token must be decoded to get logits
         lc.llama_memory_seq_rm(self._mem, slot.seq_id, reuse, -1)
         slot.cached = seq.prompt[:reuse]
+        slot.prompt_len = len(seq.prompt)
+        self._admitted += 1
+        slot.used = self._admitted
         seq.n_fed = reuse
         seq.prompt_cached = reuse
         seq.stops = StopMatcher(p.stop)
@@ -456,6 +463,7 @@ class LlamaEngine:
         lc.llama_memory_seq_rm(self._mem, slot.seq_id, keep, keep + discard)
         lc.llama_memory_seq_add(self._mem, slot.seq_id, keep + discard, -1, -discard)
         slot.cached = slot.cached[:keep] + slot.cached[keep + discard :]
+        slot.prompt_len = min(slot.prompt_len, keep)
         return True
 
     def _finish(self, slot: Slot, reason: str, now: float, wakes: Wakes, *, flush: bool) -> None:

@@ -37,6 +37,8 @@ class Slot:
     seq_id: int
     cached: list[int] = field(default_factory=list)  # tokens whose KV is in this sequence
     seq: Seq | None = None
+    prompt_len: int = 0  # how many of `cached` came from the last request's prompt
+    used: int = 0  # when a request last took it (the engine's admission count): LRU order
 
 
 @dataclass
@@ -51,8 +53,9 @@ class Feed:
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
+    """Tokens a and b share from the start; -1 (a position an image filled) never matches."""
     n = min(len(a), len(b))
     i = 0
-    while i < n and a[i] == b[i]:
+    while i < n and a[i] == b[i] and a[i] >= 0:
         i += 1
     return i

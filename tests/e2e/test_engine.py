@@ -142,6 +142,36 @@ def test_second_chat_turn_prefills_only_the_new_tokens(tmp_path):
         proc.stop()
 
 
+def test_two_conversations_sharing_a_header_keep_their_own_slots(tmp_path):
+    """B shares only ChatML's header with A: it gets that prefix copied into the other
+    slot (engine/prefix.py) instead of evicting A, so A again is all cached."""
+    proc = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="2")
+
+    def chatml(text: str) -> str:
+        return f"<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n"
+
+    try:
+        with grpc.insecure_channel(proc.address) as ch:
+            stub = inference_pb2_grpc.InferenceServiceStub(ch)
+
+            def final(prompt: str) -> inference_pb2.GenerateResponse:
+                options = greedy(num_predict=16)
+                text, last, _ = run(stub, model=MODEL, prompt=prompt, raw=True, options=options)
+                texts.append(text)
+                return last
+
+            texts: list[str] = []
+            a, b = chatml("Name a fruit."), chatml("Describe the sea in winter.")
+            first_a, first_b, again_a, again_b = final(a), final(b), final(a), final(b)
+            assert texts[0] == texts[2] and texts[1] == texts[3]  # a copied KV decodes the same
+            assert first_a.prompt_cached_count == 0
+            assert 0 < first_b.prompt_cached_count < first_b.prompt_eval_count - 1  # the header
+            assert again_a.prompt_cached_count == again_a.prompt_eval_count - 1  # all but the last
+            assert again_b.prompt_cached_count == again_b.prompt_eval_count - 1
+    finally:
+        proc.stop()
+
+
 def test_format_json_output_parses(channel):
     import json
 
