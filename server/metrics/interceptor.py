@@ -25,7 +25,10 @@ def _deadline_passed(context: grpc.aio.ServicerContext) -> Callable[[], bool]:
 
 
 def _code(context: grpc.aio.ServicerContext, error: BaseException | None, call: Call) -> str:
-    if isinstance(error, asyncio.CancelledError):
+    # A streaming handler ends early in one of two ways: cancelled while it awaits (the
+    # engine's next token), or closed (GeneratorExit) while it waits at a yield for gRPC
+    # to write the last message, which is where a deadline lands when writes are slow.
+    if isinstance(error, (asyncio.CancelledError, GeneratorExit)):
         return "DEADLINE_EXCEEDED" if call.deadline_passed() else "CANCELLED"
     code = context.code()
     if code is None:
