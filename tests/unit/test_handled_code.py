@@ -25,7 +25,7 @@ class Context:
 @pytest.mark.parametrize(("passed", "expected"), [(True, "DEADLINE_EXCEEDED"), (False, "CANCELLED")])
 def test_a_stream_ended_early_is_a_deadline_or_a_cancel(error, passed, expected):
     # GeneratorExit: the stream was closed at a yield, while gRPC wrote its last message
-    # (where a CI run once missed a deadline: neither it nor CANCELLED was counted).
+    # (where a CI run once counted no DEADLINE_EXCEEDED for a deadline).
     call = Call(lambda: passed, lambda: False)
     assert _code(Context(), error, call) == expected  # type: ignore[arg-type]
 
