@@ -19,6 +19,7 @@ text at one stream is compared). Writes results.md, results.json and the plots t
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -159,6 +160,8 @@ def main() -> None:
     # SIGTERM (a `timeout`, a CI cancel) unwinds like Ctrl-C, so the finally blocks stop
     # every server this started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if importlib.util.find_spec("matplotlib") is None:  # said now, not after the whole run
+        sys.exit("bench/compare draws its plots with matplotlib: pip install -e '.[bench]' (make compare)")
     binary = llama_server()
     rows: list[report.Row] = []
     memory: dict[str, dict[str, int]] = {}
