@@ -254,7 +254,7 @@ class LlamaEngine:
             self._pending.popleft()
             slot, source = pick(free, seq.prompt)
             if source is not None:
-                fork(self._ctx, self._mem, source, slot, common_prefix(source.cached, seq.prompt))
+                fork(self._ctx, self._mem, source, slot)
             self._start(slot, seq)
 
     def _start(self, slot: Slot, seq: Seq) -> None:

@@ -33,19 +33,20 @@ def pick(free: list[Slot], prompt: list[int]) -> tuple[Slot, Slot | None]:
     taken instead (Ollama's eviction order), with the prefix copied into it unless it
     holds as much of it already.
     """
-    best = max(free, key=lambda s: (common_prefix(s.cached, prompt), -s.used))
-    shared = common_prefix(best.cached, prompt)
-    if shared >= min(best.prompt_len, len(best.cached)):
+    shared = {s.seq_id: common_prefix(s.cached, prompt) for s in free}
+    best = max(free, key=lambda s: (shared[s.seq_id], -s.used))
+    if shared[best.seq_id] >= min(best.prompt_len, len(best.cached)):
         return best, None
     lru = min(free, key=lambda s: s.used)
-    if lru is best or common_prefix(lru.cached, prompt) >= shared:
+    if lru is best or shared[lru.seq_id] >= shared[best.seq_id]:
         return lru, None
     return lru, best
 
 
-def fork(ctx, mem, source: Slot, target: Slot, n: int) -> bool:
-    """Make target's KV the first n cells of source's. False (target left empty) when
-    llama.cpp refuses the state; the caller then evaluates the prompt instead."""
+def fork(ctx, mem, source: Slot, target: Slot) -> None:
+    """Make target's KV a copy of source's. The caller then keeps the prefix its prompt
+    shares and drops the rest, as for any slot (LlamaEngine._start). If llama.cpp refuses
+    the state, target is left empty and the prompt is evaluated instead."""
     lc.llama_memory_seq_rm(mem, target.seq_id, 0, -1)
     target.cached = []
     size = lc.llama_state_seq_get_size(ctx, source.seq_id)
@@ -54,7 +55,5 @@ def fork(ctx, mem, source: Slot, target: Slot, n: int) -> bool:
         lc.llama_state_seq_set_data(ctx, buf, size, target.seq_id) != size
     ):
         lc.llama_memory_seq_rm(mem, target.seq_id, 0, -1)
-        return False
-    lc.llama_memory_seq_rm(mem, target.seq_id, n, -1)
-    target.cached = source.cached[:n]
-    return True
+        return
+    target.cached = list(source.cached)
