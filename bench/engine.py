@@ -153,7 +153,9 @@ def match_rate(counts: list[int], n_tokens: int = 64) -> dict[int, tuple[int, in
     Batched matrix products may round differently from single ones, so a sequence can
     drift from its solo output after a near-tie; this measures how often that happens.
     """
-    out = {}
+    out: dict[int, tuple[int, int]] = {}
+    if not counts:  # --streams 1: nothing is batched, nothing to compare
+        return out
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp), OLLAMA_NUM_PARALLEL=str(max(counts)))
         try:
