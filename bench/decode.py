@@ -3,7 +3,7 @@ kernels from the server around them.
 
     python -m bench.decode [--reps 9] [--tokens 128] [--threads 2]
 
-Three figures per repetition, interleaved, on SmolLM2 with one slot each:
+Four figures per repetition, in an order rotated per repetition, on SmolLM2 with one slot each:
 - llama-server's own `timings.predicted_per_second` (no HTTP in it);
 - the plain llama-cpp-python loop of bench/baseline.py, in a fresh process;
 - tokenwire's LlamaEngine alone in a fresh process, read by a bare asyncio consumer
@@ -21,7 +21,6 @@ here, so read the medians of the per-repetition ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -34,25 +33,22 @@ import grpc
 import httpx
 
 from bench.compare.build import llama_server
-from bench.compare.systems import _http_server, _stopper
+from bench.compare.systems import http_server, stopper
+from bench.engine import chatml
 from server.bootstrap import SMOLLM2, cached_path
 from server.settings import Settings
 from tests.procs import ROOT, start_server
 from tokenwire.v1 import inference_pb2, inference_pb2_grpc, types_pb2
 
-PROMPT = "<|im_start|>user\nWrite a long essay about the sea.<|im_end|>\n<|im_start|>assistant\n"
+PROMPT = chatml("Write a long essay about the sea.")
 
+_PLAIN = """
+import sys
+from pathlib import Path
+from bench.baseline import plain_batched_loop
 
-def plain(gguf: Path, tokens: int) -> float:
-    """The plain loop in its own process, as a server would be."""
-    code = (
-        "import json, sys; from pathlib import Path; from bench.baseline import plain_batched_loop; "
-        "print(json.dumps(plain_batched_loop(Path(sys.argv[1]), [sys.argv[2]], int(sys.argv[3]), 2048)))"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(gguf), PROMPT, str(tokens)],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout  # fmt: skip
-    return float(json.loads(out.strip().splitlines()[-1])["decode_tok_s"])
-
+print(plain_batched_loop(Path(sys.argv[1]), [sys.argv[2]], int(sys.argv[3]), 2048)["decode_tok_s"])
+"""
 
 _ENGINE = """
 import asyncio, sys
@@ -74,8 +70,10 @@ asyncio.run(main())
 """
 
 
-def engine_alone(gguf: Path, tokens: int, threads: int) -> float:
-    out = subprocess.run([sys.executable, "-c", _ENGINE, str(gguf), PROMPT, str(tokens), str(threads)],
+def tok_s_alone(code: str, gguf: Path, tokens: int, threads: int) -> float:
+    """Run one of the snippets above in a fresh process, as a server would be; it prints
+    its decode rate last (argv: the GGUF, the prompt, tokens, threads)."""
+    out = subprocess.run([sys.executable, "-c", code, str(gguf), PROMPT, str(tokens), str(threads)],
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout  # fmt: skip
     return float(out.strip().splitlines()[-1])
 
@@ -84,14 +82,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=9)
     ap.add_argument("--tokens", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2,
+                    help="llama.cpp threads of llama-server, the engine and the server (the plain loop "
+                         "of bench/baseline.py always uses every core)")  # fmt: skip
     args = ap.parse_args()
     gguf = cached_path(Settings.from_env().cache_dir, SMOLLM2)
     threads = str(args.threads)
     argv = [str(llama_server()), "-m", str(gguf), "-t", threads, "-tb", threads, "-np", "1", "-c", "2048",
             "--host", "127.0.0.1", "--no-webui"]  # fmt: skip
-    proc, url = _http_server(argv, "--port")
-    stop_ls = _stopper(proc)
+    proc, url = http_server(argv, "--port")
+    stop_ls = stopper(proc)
     http = httpx.Client(base_url=url, timeout=600)
     tmp = tempfile.TemporaryDirectory()
     server = start_server(Path(tmp.name), OLLAMA_NUM_PARALLEL="1", TOKENWIRE_NUM_THREADS=threads)
@@ -118,8 +118,8 @@ def main() -> None:
         rows: list[tuple[float, ...]] = []
         sides: list[Callable[[], tuple[float, ...]]] = [
             lambda: (llama(),),
-            lambda: (plain(gguf, args.tokens),),
-            lambda: (engine_alone(gguf, args.tokens, args.threads),),
+            lambda: (tok_s_alone(_PLAIN, gguf, args.tokens, args.threads),),
+            lambda: (tok_s_alone(_ENGINE, gguf, args.tokens, args.threads),),
             tokenwire,
         ]
         for rep in range(args.reps):

@@ -163,7 +163,7 @@ def tokenwire_client(setup: Setup, server: Proc) -> System:
 # --- llama.cpp's servers -----------------------------------------------------------------
 
 
-def _http_server(argv: list[str], port_flag: str) -> tuple[subprocess.Popen, str]:
+def http_server(argv: list[str], port_flag: str) -> tuple[subprocess.Popen, str]:
     """Start an HTTP server on a free loopback port and wait until /v1/models answers."""
     port = free_port()
     log = tempfile.TemporaryFile()
@@ -185,7 +185,7 @@ def _http_server(argv: list[str], port_flag: str) -> tuple[subprocess.Popen, str
     raise RuntimeError(f"{argv[0]} did not start")
 
 
-def _stopper(proc: subprocess.Popen) -> Callable[[], None]:
+def stopper(proc: subprocess.Popen) -> Callable[[], None]:
     def stop() -> None:
         proc.terminate()
         try:
@@ -198,7 +198,7 @@ def _stopper(proc: subprocess.Popen) -> Callable[[], None]:
 
 def llama_server(setup: Setup, binary: Path) -> System:
     """llama-server as Ollama runs it underneath: continuous batching over N slots."""
-    proc, url = _http_server(
+    proc, url = http_server(
         [str(binary), "-m", str(setup.gguf), "-t", str(setup.threads), "-tb", str(setup.threads),
          "-np", str(setup.slots), "-c", str(setup.slots * setup.ctx_per_slot), "--host", "127.0.0.1",
          "--no-webui"],
@@ -223,12 +223,12 @@ def llama_server(setup: Setup, binary: Path) -> System:
                     raise
         raise AssertionError("unreachable")
 
-    return System("llama-server", stream, [proc.pid], _stopper(proc), [client.close])
+    return System("llama-server", stream, [proc.pid], stopper(proc), [client.close])
 
 
 def llama_cpp_python_server(setup: Setup) -> System:
     """llama-cpp-python's own OpenAI server: one request at a time (it holds a lock)."""
-    proc, url = _http_server(
+    proc, url = http_server(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(setup.gguf),
          "--n_threads", str(setup.threads), "--n_threads_batch", str(setup.threads),
          "--n_ctx", str(setup.ctx_per_slot), "--host", "127.0.0.1",
@@ -248,7 +248,7 @@ def llama_cpp_python_server(setup: Setup) -> System:
             # Its stream has no usage: one chunk is one token.
             return _timed(t0, _sse(r), lambda e: e["choices"][0]["text"], lambda e: None)
 
-    return System("llama-cpp-python server", stream, [proc.pid], _stopper(proc), [client.close])
+    return System("llama-cpp-python server", stream, [proc.pid], stopper(proc), [client.close])
 
 
 def ollama_compatible(name: str, url: str, setup: Setup) -> System:

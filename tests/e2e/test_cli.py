@@ -63,7 +63,8 @@ def test_list_ps_show_in_ollamas_layout(cli_server: Proc):
     # header's last cell to its column and one (so the header is three shorter).
     assert header.split() == ["NAME", "ID", "SIZE", "MODIFIED"] and len(header) == len(row) - 3
     # MODIFIED is padded to the column's widest too: another model's "Less than a second
-    # ago" beside this one's "1 second ago" (a slow machine) leaves more than four.
+    # ago" beside this one's "1 second ago" (a slow machine) leaves more than four; how
+    # many is pinned by the header's length above.
     cells = re.fullmatch(r"(smollm2:135m +)([0-9a-f]{12} +)(98 MB +)(.+ ago) {4,}", row)
     assert cells, row
     assert [cells.start(i) for i in range(1, 5)] == [
