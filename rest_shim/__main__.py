@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 
 # Before gRPC starts (rest_shim.app imports it): the shim's channel reads its socket on
@@ -17,10 +16,10 @@ os.environ.setdefault("GRPC_EXPERIMENTS", "-event_engine_client")
 # switch in grpcio 1.85: without it every call fails with "hash attribute not present".
 os.environ.setdefault("GRPC_EXPERIMENTAL_RING_HASH_SET_REQUEST_HASH_KEY", "true")
 
-import uvicorn
 import uvloop
 
 from rest_shim.app import create_app
+from rest_shim.listener import listener
 from rest_shim.settings import Settings
 from tokenwire_common import tracing
 from tokenwire_common.settings import SettingError
@@ -34,27 +33,11 @@ def main() -> None:
         sys.exit(f"tokenwire shim: {e}")
     configure_logging(settings.log_json, logging.WARNING)
     tracing.configure("tokenwire-shim")
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
-    config = uvicorn.Config(
-        create_app(settings),
-        log_level="warning",
-        log_config=None,  # the root logger's (configure_logging): text or JSON, with trace ids
-        timeout_graceful_shutdown=30,
-        server_header=False,
-        http="httptools",  # C HTTP parser: less CPU per request and per streamed chunk
-        ssl_certfile=settings.https_cert,
-        ssl_keyfile=settings.https_key,
-    )
-    # Listen before announcing the port: a client that connects at once waits in the
-    # backlog until uvicorn accepts, instead of being refused.
-    sock.listen(config.backlog)
+    server, sock = listener(settings, create_app(settings))
     # Tests bind port 0 and read the real port from this line.
     print(f"tokenwire shim listening on {settings.host}:{sock.getsockname()[1]}", flush=True)
     try:
-        uvloop.run(uvicorn.Server(config).serve(sockets=[sock]))
+        uvloop.run(server.serve(sockets=[sock]))
     finally:
         tracing.shutdown()
 

@@ -32,17 +32,18 @@ class Stubs:
     status: status_pb2_grpc.StatusServiceStub
 
 
-def create_app(settings: Settings):
+def create_app(settings: Settings, channel: grpc.aio.Channel | None = None):
     """The FastAPI app inside the HTTP hygiene layer (CORS, Host check), counted by
-    route and status (rest_shim/metrics.py)."""
-    hygiene = Hygiene(_fastapi_app(settings), origins=settings.origins, listen_host=settings.host)
+    route and status (rest_shim/metrics.py). Its calls go over `channel` when given (the
+    server's in-process one), else over a channel to TOKENWIRE_GRPC_ADDR."""
+    hygiene = Hygiene(_fastapi_app(settings, channel), origins=settings.origins, listen_host=settings.host)
     return metrics.HTTPMetrics(hygiene) if settings.metrics else hygiene
 
 
-def _fastapi_app(settings: Settings) -> FastAPI:
+def _fastapi_app(settings: Settings, given: grpc.aio.Channel | None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        channel = _channel(settings)
+        channel = given or _channel(settings)
         app.state.stubs = Stubs(
             inference=inference_pb2_grpc.InferenceServiceStub(channel),
             models=models_pb2_grpc.ModelServiceStub(channel),

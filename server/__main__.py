@@ -31,6 +31,13 @@ async def serve(settings: Settings) -> None:
     print(f"tokenwire gRPC listening on {host}:{server.port}", flush=True)
     if settings.grpc_socket:
         print(f"tokenwire gRPC listening on unix:{settings.grpc_socket}", flush=True)
+    rest = None
+    if settings.rest_inprocess:
+        from server.rest import Rest  # the shim's modules, only when asked for
+
+        rest = Rest(server.channel, settings.shutdown_grace_s)
+        await rest.start()
+        print(f"tokenwire REST listening on {rest.host}:{rest.port}", flush=True)
     metrics = None
     if settings.metrics_addr:
         metrics, port = await metrics_listener.start(settings.metrics_addr)
@@ -53,11 +60,15 @@ async def serve(settings: Settings) -> None:
         _LOG.info("shutting down: NOT_SERVING, taking new work for %.1fs more", settings.drain_delay_s)
         await asyncio.sleep(settings.drain_delay_s)
     _LOG.info("shutting down: draining in-flight RPCs for up to %.0fs", settings.shutdown_grace_s)
+    if rest is not None:
+        rest.close()
     closing = asyncio.ensure_future(server.grpc_server.stop(settings.shutdown_grace_s))
     if not await server.drain.drained(settings.shutdown_grace_s):
         _LOG.warning("grace period over: cancelling the RPCs still in flight")
     await server.grpc_server.stop(0)  # ends open health Watch streams too
     await closing
+    if rest is not None:
+        await rest.closed()  # its requests ended with their calls, or after its own grace
     await server.scheduler.close()
     if metrics is not None:
         metrics.close()

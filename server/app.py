@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 
 from server.auth import AuthInterceptor, authenticator_for
 from server.drain import Drain
+from server.inprocess import Handlers, InProcessChannel
 from server.interceptors import ErrorInterceptor
 from server.metrics import collector
 from server.metrics.interceptor import MetricsInterceptor
@@ -59,6 +60,7 @@ class Server:
     scheduler: Scheduler
     port: int
     drain: Drain
+    channel: InProcessChannel  # the same services and interceptors, for an in-process shim
 
     async def set_serving(self, serving: bool) -> None:
         """The whole server's readiness: "", every service, and (draining) each loaded model."""
@@ -118,8 +120,9 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
         ],
     )
     workers = Workers()
+    services = Handlers(server)  # tokenwire's four, also for the in-process channel
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(
-        InferenceService(settings, store, scheduler, workers), server
+        InferenceService(settings, store, scheduler, workers), services
     )
     registry = RegistryClient(
         RegistryOptions(
@@ -131,11 +134,11 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
         )
     )
     models_pb2_grpc.add_ModelServiceServicer_to_server(
-        ModelService(store, _quantizer, scheduler, registry, workers), server
+        ModelService(store, _quantizer, scheduler, registry, workers), services
     )
-    models_pb2_grpc.add_VersionServiceServicer_to_server(VersionService(), server)
+    models_pb2_grpc.add_VersionServiceServicer_to_server(VersionService(), services)
     status_pb2_grpc.add_StatusServiceServicer_to_server(
-        StatusService(store, scheduler, lambda: drain.draining), server
+        StatusService(store, scheduler, lambda: drain.draining), services
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -151,7 +154,7 @@ def build_server(settings: Settings, engine_factory: EngineFactory | None = None
     # first token beyond prefill was 0.2-1.2 ms shorter at one stream (DEVELOPERS.md).
     if settings.grpc_socket and not server.add_insecure_port(f"unix:{settings.grpc_socket}"):
         raise OSError(f"cannot listen on unix:{settings.grpc_socket}")
-    return Server(server, health_servicer, scheduler, port, drain)
+    return Server(server, health_servicer, scheduler, port, drain, InProcessChannel(services, interceptors))
 
 
 def _listen(server: grpc.aio.Server, settings: Settings) -> int:

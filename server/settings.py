@@ -30,7 +30,13 @@ SPEC: tuple[s.Setting, ...] = (
     s.Setting("grpc_socket", "TOKENWIRE_GRPC_SOCKET", None, s.path,
               "server: a Unix socket path it also listens on, plain (guard it by its "
               "directory's permissions; credentials are still checked), for a shim on the "
-              "same host; `make serve` gives its shim one in a private directory"),
+              "same host; `make serve` with TOKENWIRE_REST_INPROCESS=false gives its shim one in a "
+              "private directory"),
+    s.Setting("rest_inprocess", "TOKENWIRE_REST_INPROCESS", False, s.boolean,
+              "server: also serve Ollama's REST API from this process, as the shim would (on "
+              "OLLAMA_HOST, with the shim's settings), its calls on an in-process channel: one "
+              "process and no gRPC hop; `make serve` sets it unless it is set false, which "
+              "runs the shim as a second process", shown="false"),
     s.Setting("models_dir", "OLLAMA_MODELS", lambda env: s.home(env) / ".ollama" / "models", s.path,
               "model store, Ollama's layout", shown="~/.ollama/models"),
     s.Setting("num_parallel", "OLLAMA_NUM_PARALLEL", 4, s.integer(1, 256),
@@ -98,6 +104,7 @@ SPEC: tuple[s.Setting, ...] = (
 class Settings:
     grpc_addr: str
     grpc_socket: Path | None
+    rest_inprocess: bool
     models_dir: Path
     num_parallel: int
     context_length: int

@@ -1,10 +1,16 @@
 """`make serve` and `tokenwire serve`: the gRPC server on TOKENWIRE_GRPC_ADDR (default
-127.0.0.1:50051) and the REST shim on OLLAMA_HOST (default 127.0.0.1:11434). Ctrl-C (or
-SIGTERM) stops both, each gracefully; if either exits, the other is stopped too.
+127.0.0.1:50051) and Ollama's REST API on OLLAMA_HOST (default 127.0.0.1:11434).
 
-The shim reaches its server over a Unix socket in a private directory (the server
-listens there too), which shortens every REST request (DEVELOPERS.md, "Beside
-llama-server"); with TOKENWIRE_GRPC_TLS set it keeps TCP, to the TLS the user asked for.
+By default one process serves both (TOKENWIRE_REST_INPROCESS, server/rest.py), as
+`ollama serve` is one process: REST's calls take an in-process channel, which made its
+first token 1.7 ms sooner than through a shim process over a Unix socket
+(bench/first_token, DEVELOPERS.md). Ctrl-C (or SIGTERM) stops it gracefully.
+
+With TOKENWIRE_REST_INPROCESS=false it runs the server and the shim as two processes,
+the shape a mesh deploys: the shim reaches its server over a Unix socket in a private
+directory (the server listens there too); with TOKENWIRE_GRPC_TLS set it keeps TCP, to
+the TLS the user asked for. Ctrl-C stops both, each gracefully; if either exits, the
+other is stopped too.
 """
 
 from __future__ import annotations
@@ -32,7 +38,21 @@ def _tls_to_server(env: dict[str, str]) -> bool:
         return True
 
 
+def _two_processes(env: dict[str, str] | os._Environ[str]) -> bool:
+    """TOKENWIRE_REST_INPROCESS set false; a value the server cannot parse is its to refuse."""
+    raw = settings.clean(env.get("TOKENWIRE_REST_INPROCESS"))
+    try:
+        return bool(raw) and not settings.boolean(raw)
+    except ValueError:
+        return False
+
+
 def main() -> int:
+    if not _two_processes(os.environ):
+        chosen = settings.clean(os.environ.get("TOKENWIRE_REST_INPROCESS")) or "true"
+        env = {**os.environ, "TOKENWIRE_GRPC_ADDR": GRPC_ADDR, "TOKENWIRE_REST_INPROCESS": chosen}
+        # This process becomes the server: signals reach it as they would `python -m server`.
+        os.execve(sys.executable, [sys.executable, "-m", "server"], env)
     if chosen := settings.clean(os.environ.get("TOKENWIRE_GRPC_SOCKET")):
         return _run(Path(chosen).expanduser())
     socket_dir = Path(tempfile.mkdtemp(prefix="tokenwire-"))  # mode 0700: only this user

@@ -8,7 +8,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from tests.procs import Proc, start_server, start_shim
+from tests.procs import Proc, start_rest_server, start_server, start_shim
 
 MODEL = "smollm2:135m"
 
@@ -34,6 +34,15 @@ def server(models_dir: Path, grpc_socket: Path) -> Iterator[Proc]:
 def shim(server: Proc, grpc_socket: Path) -> Iterator[Proc]:
     """Joined to the server as `make serve` joins them: over the Unix socket."""
     proc = start_shim(f"unix:{grpc_socket}")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def inprocess(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
+    """A server that serves the REST API itself (TOKENWIRE_REST_INPROCESS), as `make
+    serve` runs it; tests/e2e/inprocess/ points the shim's REST tests at it."""
+    proc = start_rest_server(tmp_path_factory.mktemp("inprocess"))
     yield proc
     proc.stop()
 

@@ -97,6 +97,16 @@ def start_server(models_dir: Path, **env: str) -> Proc:
     )
 
 
+def start_rest_server(models_dir: Path, **env: str) -> Proc:
+    """A server that serves the REST API itself (TOKENWIRE_REST_INPROCESS, as `make
+    serve` runs it), on a port of its own: `rest_address(proc)`."""
+    return start_server(models_dir, TOKENWIRE_REST_INPROCESS="1", OLLAMA_HOST="127.0.0.1:0", **env)
+
+
+def rest_address(proc: Proc) -> str:
+    return proc.listening("REST")
+
+
 def start_shim(grpc_address: str, **env: str) -> Proc:
     return Proc(
         "rest_shim", {"TOKENWIRE_GRPC_ADDR": grpc_address, "OLLAMA_HOST": "127.0.0.1:0", **env}, "shim"

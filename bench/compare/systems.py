@@ -92,6 +92,7 @@ def tokenwire(setup: Setup, root: Path) -> tuple[Proc, Proc]:
     """The server with the GGUF created under setup.model, and the shim in front of it,
     joined as `make serve` joins them: over a Unix socket (`--tokenwire-env
     TOKENWIRE_GRPC_SOCKET=` measures loopback TCP instead)."""
+    root.mkdir(parents=True, exist_ok=True)
     server_env = {"TOKENWIRE_GRPC_SOCKET": str(root / "grpc.sock"), **setup.tokenwire_env}
     server = start_server(
         root / "models",
@@ -101,14 +102,36 @@ def tokenwire(setup: Setup, root: Path) -> tuple[Proc, Proc]:
         OLLAMA_KEEP_ALIVE="-1",
         **server_env,
     )
+    _create(setup, root, server.address)
+    socket = server_env["TOKENWIRE_GRPC_SOCKET"]
+    return server, start_shim(f"unix:{socket}" if socket else server.address)
+
+
+def tokenwire_inprocess(setup: Setup, root: Path) -> Proc:
+    """The server serving REST itself (TOKENWIRE_REST_INPROCESS), its GGUF created as in
+    tokenwire()."""
+    server = start_server(
+        root / "models",
+        TOKENWIRE_NUM_THREADS=str(setup.threads),
+        OLLAMA_NUM_PARALLEL=str(setup.slots),
+        OLLAMA_CONTEXT_LENGTH=str(setup.ctx_per_slot),
+        OLLAMA_KEEP_ALIVE="-1",
+        TOKENWIRE_REST_INPROCESS="1",
+        OLLAMA_HOST="127.0.0.1:0",
+        **setup.tokenwire_env,
+    )
+    _create(setup, root, server.address)
+    return server
+
+
+def _create(setup: Setup, root: Path, address: str) -> None:
+    root.mkdir(parents=True, exist_ok=True)
     modelfile = root / "Modelfile"
     modelfile.write_text(f"FROM {setup.gguf}\n")
     cli = Path(sys.executable).parent / "tokenwire"
-    env = {**os.environ, "TOKENWIRE_GRPC_ADDR": server.address}
+    env = {**os.environ, "TOKENWIRE_GRPC_ADDR": address}
     subprocess.run([str(cli), "create", setup.model, "-f", str(modelfile)], env=env, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
-    socket = server_env["TOKENWIRE_GRPC_SOCKET"]
-    return server, start_shim(f"unix:{socket}" if socket else server.address)
 
 
 def tokenwire_rest(setup: Setup, server: Proc, shim: Proc) -> System:

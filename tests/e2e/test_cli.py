@@ -261,7 +261,7 @@ def test_interactive_run_in_a_terminal(cli_server: Proc, tmp_path: Path):
     assert child.exitstatus == 0
 
 
-def test_serve_runs_the_server_and_the_shim_and_stops_both(tmp_path: Path):
+def test_serve_runs_the_server_with_its_rest_api_and_stops(tmp_path: Path):
     from tests.registry import free_port
 
     grpc_addr, rest_addr = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
@@ -272,7 +272,6 @@ def test_serve_runs_the_server_and_the_shim_and_stops_both(tmp_path: Path):
     try:
         deadline, version = time.monotonic() + 120, None
         while version is None and time.monotonic() < deadline and serving.poll() is None:
-            # Until the server listens, the shim answers 503 (it asks the server for the version).
             try:
                 answer = httpx.get(f"http://{rest_addr}/api/version", timeout=2)
                 version = answer.json()["version"] if answer.status_code == 200 else None
@@ -280,11 +279,11 @@ def test_serve_runs_the_server_and_the_shim_and_stops_both(tmp_path: Path):
                 pass
             if version is None:
                 time.sleep(0.2)
-        assert version, "the shim did not answer"
-        # The shim reaches the server it started: the seeded model is listed over both paths.
+        assert version, "the REST API did not answer"
+        # The seeded model is listed over both paths, REST and the CLI's gRPC.
         assert MODEL in [m["name"] for m in httpx.get(f"http://{rest_addr}/api/tags").json()["models"]]
         assert MODEL in subprocess.run([TOKENWIRE, "list"], env=env, capture_output=True, text=True).stdout
-        serving.send_signal(signal.SIGTERM)  # stops both, shim first
+        serving.send_signal(signal.SIGTERM)
         assert serving.wait(90) == 0
     finally:
         if serving.poll() is None:

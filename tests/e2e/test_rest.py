@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import MODEL
-from tests.procs import start_server, start_shim
+from tests.procs import rest_address, start_rest_server, start_server, start_shim
 
 PROMPT = "Why is the sky blue?"
 GREEDY = {"temperature": 0, "seed": 42}
@@ -133,13 +133,19 @@ CTX_8K = {**GREEDY, "num_ctx": 8192}  # both requests load the model alike
 LONG = {"model": MODEL, "prompt": "Tell me a long story.", "options": {**CTX_8K, "num_predict": 100_000}}
 
 
-def _abandon_then_generate(tmp_path, abandon) -> str:
+def _abandon_then_generate(tmp_path, abandon, *, inprocess: bool = False) -> str:
     """On a one-slot server, `abandon(client)` leaves a long generation midway; the
-    next request only runs if that generation really stopped. Returns the shim's log."""
-    server = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="1")
-    shim = start_shim(server.address)
+    next request only runs if that generation really stopped. Returns the REST side's
+    log: the shim's, or with `inprocess` the server's that serves REST itself."""
+    if inprocess:
+        server = start_rest_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="1")
+        shim, url = server, rest_address(server)
+    else:
+        server = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="1")
+        shim = start_shim(server.address)
+        url = shim.address
     try:
-        with httpx.Client(base_url=f"http://{shim.address}") as c:
+        with httpx.Client(base_url=f"http://{url}") as c:
             abandon(c)
             r = c.post(
                 "/api/generate",
@@ -158,15 +164,16 @@ def _abandon_then_generate(tmp_path, abandon) -> str:
     return "".join(shim.log)
 
 
-def test_client_disconnect_cancels_the_generation(tmp_path):
-    def abandon(c: httpx.Client) -> None:
-        with c.stream("POST", "/api/generate", json=LONG, timeout=60) as r:
-            lines = r.iter_lines()
-            next(lines)
-            next(lines)
-        # Leaving the block closed the connection mid-stream.
+def leave_a_stream(c: httpx.Client) -> None:
+    with c.stream("POST", "/api/generate", json=LONG, timeout=60) as r:
+        lines = r.iter_lines()
+        next(lines)
+        next(lines)
+    # Leaving the block closed the connection mid-stream.
 
-    assert "Traceback" not in _abandon_then_generate(tmp_path, abandon)
+
+def test_client_disconnect_cancels_the_generation(tmp_path):
+    assert "Traceback" not in _abandon_then_generate(tmp_path, leave_a_stream)
 
 
 def test_client_leaving_a_stream_false_request_cancels_it(tmp_path):
@@ -181,45 +188,50 @@ def test_client_leaving_a_stream_false_request_cancels_it(tmp_path):
     assert "Traceback" not in _abandon_then_generate(tmp_path, abandon)
 
 
-def test_a_client_leaving_while_queued_cancels_before_its_first_token(tmp_path):
+def leave_while_queued(c: httpx.Client) -> None:
     """Behind a long generation on the one slot, a streamed request waits with no byte
     to send; its client leaving must cancel it there, or it would take the slot (and
     decode 100,000 tokens) before the next request."""
+    with c.stream("POST", "/api/generate", json=LONG, timeout=60) as running:
+        lines = running.iter_lines()
+        next(lines)  # A holds the slot
+        queued = httpx.Client(base_url=str(c.base_url))
+        try:
+            with pytest.raises(httpx.ReadTimeout):
+                with queued.stream(
+                    "POST", "/api/generate", json=LONG, timeout=httpx.Timeout(60, read=2)
+                ) as r:
+                    next(r.iter_lines())
+        finally:
+            queued.close()  # B leaves before its first token
+    # Leaving this block ends A too; only C, the helper's request, may run now.
 
-    def abandon(c: httpx.Client) -> None:
-        with c.stream("POST", "/api/generate", json=LONG, timeout=60) as running:
-            lines = running.iter_lines()
-            next(lines)  # A holds the slot
-            queued = httpx.Client(base_url=str(c.base_url))
-            try:
-                with pytest.raises(httpx.ReadTimeout):
-                    with queued.stream(
-                        "POST", "/api/generate", json=LONG, timeout=httpx.Timeout(60, read=2)
-                    ) as r:
-                        next(r.iter_lines())
-            finally:
-                queued.close()  # B leaves before its first token
-        # Leaving this block ends A too; only C, the helper's request, may run now.
 
-    assert "Traceback" not in _abandon_then_generate(tmp_path, abandon)
+def test_a_client_leaving_while_queued_cancels_before_its_first_token(tmp_path):
+    assert "Traceback" not in _abandon_then_generate(tmp_path, leave_while_queued)
+
+
+def check_the_generate_deadline(url: str) -> None:
+    """What TOKENWIRE_DEADLINE_GENERATE=1.5 does to /api/generate: streamed, the deadline
+    ends the 200 stream with an error line; not streamed, it is a 504. Other routes are
+    unbounded."""
+    body = {"model": MODEL, "prompt": "Tell me a long story.", "options": {**GREEDY, "num_predict": 100_000}}
+    with httpx.Client(base_url=url, timeout=60) as c:
+        r = c.post("/api/generate", json=body)
+        assert r.status_code == 200
+        lines = [json.loads(x) for x in r.text.splitlines()]
+        assert lines[-1] == {"error": "Deadline Exceeded"}
+        assert len(lines) > 2 and all("response" in x for x in lines[:-1])
+        r = c.post("/api/generate", json={**body, "stream": False})
+        assert (r.status_code, r.json()) == (504, {"error": "Deadline Exceeded"})
+        r = c.post("/api/chat", json={"model": MODEL, "messages": [], "stream": False})
+        assert r.status_code == 200
 
 
 def test_per_route_deadline_from_configuration(server):
-    """TOKENWIRE_DEADLINE_GENERATE bounds /api/generate: streamed, the deadline ends the
-    200 stream with an error line; not streamed, it is a 504. Other routes are unbounded."""
     shim = start_shim(server.address, TOKENWIRE_DEADLINE_GENERATE="1.5")
-    body = {"model": MODEL, "prompt": "Tell me a long story.", "options": {**GREEDY, "num_predict": 100_000}}
     try:
-        with httpx.Client(base_url=f"http://{shim.address}", timeout=60) as c:
-            r = c.post("/api/generate", json=body)
-            assert r.status_code == 200
-            lines = [json.loads(x) for x in r.text.splitlines()]
-            assert lines[-1] == {"error": "Deadline Exceeded"}
-            assert len(lines) > 2 and all("response" in x for x in lines[:-1])
-            r = c.post("/api/generate", json={**body, "stream": False})
-            assert (r.status_code, r.json()) == (504, {"error": "Deadline Exceeded"})
-            r = c.post("/api/chat", json={"model": MODEL, "messages": [], "stream": False})
-            assert r.status_code == 200
+        check_the_generate_deadline(f"http://{shim.address}")
     finally:
         shim.stop()
 

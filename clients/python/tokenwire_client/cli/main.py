@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     def cmd(name: str, help: str, *aliases: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, aliases=list(aliases))
 
-    cmd("serve", "start the server and the REST shim (as `make serve`)", "start")
+    cmd("serve", "start the server with its REST API (as `make serve`)", "start")
     r = cmd("run", "run a model")
     r.add_argument("model")
     r.add_argument("prompt", nargs="*")
@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve() -> int:
-    """The server and the shim, supervised as `make serve` does (server/supervisor.py)."""
+    """The server with its REST API, as `make serve` runs it (server/supervisor.py)."""
     try:
         import rest_shim  # noqa: F401
         from server import supervisor
