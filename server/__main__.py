@@ -11,19 +11,35 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from server.app import build_server
+from server.app import Server, build_server
 from server.metrics import listener as metrics_listener
 from server.settings import Settings
 from tokenwire_common import tracing
 from tokenwire_common.settings import SettingError
 from tokenwire_common.tracing import configure_logging
 
+if TYPE_CHECKING:
+    from server.rest import Rest
+
 _LOG = logging.getLogger("tokenwire.server")
+
+
+def _rest(settings: Settings, server: Server) -> Rest | None:
+    """The REST API in this process (TOKENWIRE_REST_INPROCESS), its port bound; or None."""
+    if not settings.rest_inprocess:
+        return None
+    try:  # the shim's distribution, only when asked for
+        from server.rest import Rest
+    except ImportError as e:
+        raise SettingError(f"TOKENWIRE_REST_INPROCESS needs tokenwire-shim ({e.name})") from None
+    return Rest(server.channel, settings.shutdown_grace_s)
 
 
 async def serve(settings: Settings) -> None:
     server = build_server(settings)
+    rest = _rest(settings, server)  # before listening: a bad shim setting stops the start
     await server.grpc_server.start()
     await server.set_serving(True)
     host = settings.grpc_addr.rsplit(":", 1)[0]
@@ -31,11 +47,7 @@ async def serve(settings: Settings) -> None:
     print(f"tokenwire gRPC listening on {host}:{server.port}", flush=True)
     if settings.grpc_socket:
         print(f"tokenwire gRPC listening on unix:{settings.grpc_socket}", flush=True)
-    rest = None
-    if settings.rest_inprocess:
-        from server.rest import Rest  # the shim's modules, only when asked for
-
-        rest = Rest(server.channel, settings.shutdown_grace_s)
+    if rest is not None:
         await rest.start()
         print(f"tokenwire REST listening on {rest.host}:{rest.port}", flush=True)
     metrics = None

@@ -1,6 +1,6 @@
 """This server's RPCs as an in-process channel, for the REST shim run inside the server
-process (`TOKENWIRE_REST=inprocess`): what grpc-java's InProcessChannel and grpc-go's
-bufconn are, which grpcio does not have.
+process (TOKENWIRE_REST_INPROCESS, server/rest.py): what grpc-java's InProcessChannel
+and grpc-go's bufconn are, which grpcio does not have.
 
 A call goes through the same interceptors and handlers as one over the wire (auth,
 metrics, drain, errors, tracing), with the same deadline, cancellation and status
@@ -194,11 +194,11 @@ class _Method:
     def __call__(self, request: Any, *, timeout: float | None = None, metadata: Iterable | None = None,
                  **_: Any) -> _Call:  # fmt: skip
         md: Metadata = tuple((k, v) for k, v in (metadata or ()))
-        resolve = self._channel.handler(self._method, md)
+        channel, method = self._channel, self._method
         if self._streaming:
 
             async def stream(request: Any, context: Context) -> AsyncIterator[Any]:
-                handler = await resolve
+                handler = await channel.handler(method, md)
                 fn = handler.unary_stream or handler.stream_stream
                 async for message in fn(request, context):
                     yield message
@@ -206,7 +206,7 @@ class _Method:
             return _StreamResponseCall(stream, _requests(request), md, timeout)
 
         async def unary(context: Context) -> Any:
-            handler = await resolve
+            handler = await channel.handler(method, md)
             fn = handler.unary_unary or handler.stream_unary
             return await fn(_requests(request) if handler.stream_unary else request, context)
 

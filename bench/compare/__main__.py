@@ -39,7 +39,7 @@ from server.settings import Settings
 MODELS = {m.name: m for m in (SMOLLM2, GEMMA3)}
 # The processes each system's memory counts ("" for the client, whose server gRPC counts).
 MEMORY_NAMES = {"tokenwire REST": "tokenwire (server + shim)", "tokenwire gRPC": "tokenwire server",
-                "tokenwire_client": ""}  # fmt: skip
+                "tokenwire_client": "", systems.INPROCESS: "tokenwire (one process)"}  # fmt: skip
 
 
 def model_prompts(model: str, n: int) -> list[str]:
@@ -51,6 +51,7 @@ def start_all(setup: systems.Setup, root: Path, binary: Path, extras: list[str],
     """Every system, up and loaded; on a failure the ones already started are stopped."""
     wanted = {
         "tokenwire REST": lambda: systems.tokenwire_rest(setup, server, shim),
+        systems.INPROCESS: lambda: systems.tokenwire_rest_inprocess(setup, root / "one"),
         "tokenwire gRPC": lambda: systems.tokenwire_grpc(setup, server),
         "tokenwire_client": lambda: systems.tokenwire_client(setup, server),
         report.BASELINE: lambda: systems.llama_server(setup, binary),

@@ -19,7 +19,7 @@ from typing import Any
 import grpc
 import httpx
 
-from tests.procs import ROOT, Proc, start_server, start_shim
+from tests.procs import ROOT, Proc, rest_address, start_server, start_shim
 from tests.registry import free_port
 
 
@@ -87,57 +87,58 @@ def _options(n: int) -> dict:
 
 # --- tokenwire ---------------------------------------------------------------------------
 
+INPROCESS = "tokenwire REST in-process"
 
-def tokenwire(setup: Setup, root: Path) -> tuple[Proc, Proc]:
-    """The server with the GGUF created under setup.model, and the shim in front of it,
-    joined as `make serve` joins them: over a Unix socket (`--tokenwire-env
-    TOKENWIRE_GRPC_SOCKET=` measures loopback TCP instead)."""
+
+def _server(setup: Setup, root: Path, **env: str) -> Proc:
+    """A tokenwire server with the setup's threads and slots, the GGUF created in its
+    store under setup.model."""
     root.mkdir(parents=True, exist_ok=True)
-    server_env = {"TOKENWIRE_GRPC_SOCKET": str(root / "grpc.sock"), **setup.tokenwire_env}
     server = start_server(
         root / "models",
         TOKENWIRE_NUM_THREADS=str(setup.threads),
         OLLAMA_NUM_PARALLEL=str(setup.slots),
         OLLAMA_CONTEXT_LENGTH=str(setup.ctx_per_slot),
         OLLAMA_KEEP_ALIVE="-1",
-        **server_env,
+        **env,
     )
-    _create(setup, root, server.address)
+    modelfile = root / "Modelfile"
+    modelfile.write_text(f"FROM {setup.gguf}\n")
+    cli = Path(sys.executable).parent / "tokenwire"
+    cli_env = {**os.environ, "TOKENWIRE_GRPC_ADDR": server.address}
+    subprocess.run([str(cli), "create", setup.model, "-f", str(modelfile)], env=cli_env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return server
+
+
+def tokenwire(setup: Setup, root: Path) -> tuple[Proc, Proc]:
+    """The server and the shim process in front of it, joined over a Unix socket as
+    `make serve` joins them with TOKENWIRE_REST_INPROCESS=false (`--tokenwire-env
+    TOKENWIRE_GRPC_SOCKET=` measures loopback TCP instead)."""
+    server_env = {"TOKENWIRE_GRPC_SOCKET": str(root / "grpc.sock"), **setup.tokenwire_env}
+    server = _server(setup, root, **server_env)
     socket = server_env["TOKENWIRE_GRPC_SOCKET"]
     return server, start_shim(f"unix:{socket}" if socket else server.address)
 
 
 def tokenwire_inprocess(setup: Setup, root: Path) -> Proc:
-    """The server serving REST itself (TOKENWIRE_REST_INPROCESS), its GGUF created as in
-    tokenwire()."""
-    server = start_server(
-        root / "models",
-        TOKENWIRE_NUM_THREADS=str(setup.threads),
-        OLLAMA_NUM_PARALLEL=str(setup.slots),
-        OLLAMA_CONTEXT_LENGTH=str(setup.ctx_per_slot),
-        OLLAMA_KEEP_ALIVE="-1",
-        TOKENWIRE_REST_INPROCESS="1",
-        OLLAMA_HOST="127.0.0.1:0",
-        **setup.tokenwire_env,
-    )
-    _create(setup, root, server.address)
-    return server
-
-
-def _create(setup: Setup, root: Path, address: str) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    modelfile = root / "Modelfile"
-    modelfile.write_text(f"FROM {setup.gguf}\n")
-    cli = Path(sys.executable).parent / "tokenwire"
-    env = {**os.environ, "TOKENWIRE_GRPC_ADDR": address}
-    subprocess.run([str(cli), "create", setup.model, "-f", str(modelfile)], env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    """A server serving REST itself (TOKENWIRE_REST_INPROCESS), as `make serve` runs it."""
+    env = {"TOKENWIRE_REST_INPROCESS": "1", "OLLAMA_HOST": "127.0.0.1:0", **setup.tokenwire_env}
+    return _server(setup, root, **env)
 
 
 def tokenwire_rest(setup: Setup, server: Proc, shim: Proc) -> System:
     client = httpx.Client(base_url=f"http://{shim.address}", timeout=600, limits=httpx.Limits())
     stream = _ollama_stream(client, setup.model)
     return System("tokenwire REST", stream, [server.proc.pid, shim.proc.pid], lambda: None, [client.close])
+
+
+def tokenwire_rest_inprocess(setup: Setup, root: Path) -> System:
+    """REST from a server of its own that serves it itself, as `make serve` runs it."""
+    server = tokenwire_inprocess(setup, root)
+    client = httpx.Client(base_url=f"http://{rest_address(server)}", timeout=600, limits=httpx.Limits())
+    stream = _ollama_stream(client, setup.model)
+    return System(INPROCESS, stream, [server.proc.pid], server.stop, [client.close])
 
 
 def _ollama_stream(client: httpx.Client, model: str) -> Callable[[str, int], Stream]:

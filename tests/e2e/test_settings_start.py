@@ -27,6 +27,11 @@ def test_a_bad_value_stops_the_server_and_the_shim_with_its_name(tmp_path):
     out = _start("rest_shim", OLLAMA_HOST="127.0.0.1:0", TOKENWIRE_MAX_BODY_BYTES="-3")
     assert out.returncode != 0
     assert "tokenwire shim: TOKENWIRE_MAX_BODY_BYTES='-3': must be at least 1" in out.stderr
+    # A server serving REST itself reads the shim's settings too, before it listens.
+    out = _start("server", OLLAMA_MODELS=str(tmp_path), TOKENWIRE_REST_INPROCESS="1",
+                 OLLAMA_HOST="127.0.0.1:0", TOKENWIRE_MAX_BODY_BYTES="-3")  # fmt: skip
+    assert out.returncode != 0 and "listening" not in out.stdout
+    assert "tokenwire server: TOKENWIRE_MAX_BODY_BYTES='-3': must be at least 1" in out.stderr
 
 
 def test_an_unusable_key_file_stops_the_server(tmp_path):
