@@ -33,7 +33,7 @@ import grpc
 import httpx
 
 from bench.compare.build import llama_server
-from bench.compare.systems import http_server, stopper
+from bench.compare.systems import Setup, start_llama_server, stopper
 from bench.engine import chatml
 from server.bootstrap import SMOLLM2, cached_path
 from server.settings import Settings
@@ -88,9 +88,7 @@ def main() -> None:
     args = ap.parse_args()
     gguf = cached_path(Settings.from_env().cache_dir, SMOLLM2)
     threads = str(args.threads)
-    argv = [str(llama_server()), "-m", str(gguf), "-t", threads, "-tb", threads, "-np", "1", "-c", "2048",
-            "--host", "127.0.0.1", "--no-webui"]  # fmt: skip
-    proc, url = http_server(argv, "--port")
+    proc, url = start_llama_server(Setup(gguf, SMOLLM2.name, args.threads, 1, 2048), llama_server())
     stop_ls = stopper(proc)
     http = httpx.Client(base_url=url, timeout=600)
     tmp = tempfile.TemporaryDirectory()

@@ -29,7 +29,7 @@ import grpc
 import httpx
 
 from bench.compare.build import llama_server
-from bench.compare.systems import Setup, http_server, stopper, tokenwire, tokenwire_inprocess
+from bench.compare.systems import Setup, start_llama_server, stopper, tokenwire, tokenwire_inprocess
 from bench.engine import chatml
 from server.bootstrap import SMOLLM2, cached_path
 from server.settings import Settings
@@ -99,10 +99,7 @@ def main() -> None:
     args = ap.parse_args()
     gguf = cached_path(Settings.from_env().cache_dir, SMOLLM2)
     setup = Setup(gguf, "bench", args.threads, 1, 2048)
-    threads = str(args.threads)
-    argv = [str(llama_server()), "-m", str(gguf), "-t", threads, "-tb", threads, "-np", "1", "-c", "2048",
-            "--host", "127.0.0.1", "--no-webui"]  # fmt: skip
-    proc, url = http_server(argv, "--port")
+    proc, url = start_llama_server(setup, llama_server())
     tmp = tempfile.TemporaryDirectory()
     server, shim = tokenwire(setup, Path(tmp.name) / "pair")
     inprocess = tokenwire_inprocess(setup, Path(tmp.name) / "one")

@@ -12,7 +12,9 @@ server path took beyond the prefill (bench/first_token).
 The stubs the shim uses are the generated ones, given this channel: they call
 `unary_unary`, `unary_stream` and `stream_unary` with a method path, and get back calls
 that behave as grpc.aio's do for what the shim reads of them (awaiting, iterating,
-cancel, AioRpcError with code, details and trailing metadata).
+cancel, AioRpcError with code, details and trailing metadata). The context has only the
+ServicerContext methods the server's code calls: another one fails loudly in the tests
+instead of being quietly ignored.
 """
 
 from __future__ import annotations
@@ -70,29 +72,14 @@ class Context:
     def time_remaining(self) -> float | None:
         return None if self._deadline is None else self._deadline - asyncio.get_running_loop().time()
 
-    def peer(self) -> str:
-        return "inprocess"
-
     async def send_initial_metadata(self, metadata: Metadata) -> None:
         pass  # nothing to wake: the caller's read is already waiting on the same loop
 
     def set_trailing_metadata(self, metadata: Metadata) -> None:
         self._trailing = tuple(metadata)
 
-    def trailing_metadata(self) -> Metadata:
-        return self._trailing
-
-    def set_code(self, code: grpc.StatusCode) -> None:
-        self._code = code
-
-    def set_details(self, details: str) -> None:
-        self._details = details
-
     def code(self) -> grpc.StatusCode | None:
         return self._code
-
-    def details(self) -> str:
-        return self._details
 
     async def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata: Metadata = ()) -> None:
         self._code, self._details = code, details
@@ -128,15 +115,6 @@ class _Call:
 
     def cancel(self) -> bool:
         return self._task.cancel()
-
-    def cancelled(self) -> bool:
-        return self._task.cancelled() and not self._expired
-
-    def done(self) -> bool:
-        return self._task.done()
-
-    def trailing_metadata(self) -> grpc.aio.Metadata:
-        return grpc.aio.Metadata(*self._context.trailing_metadata())
 
     async def _outcome(self, awaitable: Awaitable[Any]) -> Any:
         """The handler's result, or the AioRpcError a caller over the wire would get."""

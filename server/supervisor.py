@@ -38,9 +38,8 @@ def _tls_to_server(env: dict[str, str]) -> bool:
         return True
 
 
-def _two_processes(env: dict[str, str] | os._Environ[str]) -> bool:
+def _two_processes(raw: str) -> bool:
     """TOKENWIRE_REST_INPROCESS set false; a value the server cannot parse is its to refuse."""
-    raw = settings.clean(env.get("TOKENWIRE_REST_INPROCESS"))
     try:
         return bool(raw) and not settings.boolean(raw)
     except ValueError:
@@ -48,9 +47,10 @@ def _two_processes(env: dict[str, str] | os._Environ[str]) -> bool:
 
 
 def main() -> int:
-    if not _two_processes(os.environ):
-        chosen = settings.clean(os.environ.get("TOKENWIRE_REST_INPROCESS")) or "true"
-        env = {**os.environ, "TOKENWIRE_GRPC_ADDR": GRPC_ADDR, "TOKENWIRE_REST_INPROCESS": chosen}
+    inprocess = settings.clean(os.environ.get("TOKENWIRE_REST_INPROCESS"))
+    if not _two_processes(inprocess):
+        env = {**os.environ, "TOKENWIRE_GRPC_ADDR": GRPC_ADDR}
+        env["TOKENWIRE_REST_INPROCESS"] = inprocess or "true"
         # This process becomes the server: signals reach it as they would `python -m server`.
         os.execve(sys.executable, [sys.executable, "-m", "server"], env)
     if chosen := settings.clean(os.environ.get("TOKENWIRE_GRPC_SOCKET")):

@@ -220,14 +220,19 @@ def stopper(proc: subprocess.Popen) -> Callable[[], None]:
     return stop
 
 
-def llama_server(setup: Setup, binary: Path) -> System:
-    """llama-server as Ollama runs it underneath: continuous batching over N slots."""
-    proc, url = http_server(
+def start_llama_server(setup: Setup, binary: Path) -> tuple[subprocess.Popen, str]:
+    """llama-server as Ollama runs it underneath, with the setup's threads and slots (continuous
+    batching over them), up and answering; its process and URL."""
+    return http_server(
         [str(binary), "-m", str(setup.gguf), "-t", str(setup.threads), "-tb", str(setup.threads),
          "-np", str(setup.slots), "-c", str(setup.slots * setup.ctx_per_slot), "--host", "127.0.0.1",
          "--no-webui"],
         "--port",
     )  # fmt: skip
+
+
+def llama_server(setup: Setup, binary: Path) -> System:
+    proc, url = start_llama_server(setup, binary)
     client = httpx.Client(base_url=url, timeout=600, limits=httpx.Limits())
 
     def stream(prompt: str, n: int) -> Stream:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import time
 
 import httpx
@@ -28,6 +27,7 @@ from tests.e2e.test_rest import (  # noqa: F401 (tests and the `client` fixture,
     test_streamed_generate_is_ollama_ndjson,
     test_unknown_model_is_404_with_ollamas_message,
 )
+from tests.e2e.test_shutdown import _refused
 from tests.procs import Proc, rest_address, start_rest_server
 
 COUNTING = {"model": MODEL, "prompt": "1, 2, 3, 4, 5, 6, 7, 8, 9, 10,", "raw": True}
@@ -68,11 +68,6 @@ def test_deadline_credentials_and_an_upload(tmp_path):
             assert wrong.status_code == 400, wrong.text
     finally:
         server.stop()
-
-
-def _refused(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
 
 
 def test_sigterm_drains_a_rest_stream_in_flight(tmp_path):
