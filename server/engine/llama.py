@@ -26,7 +26,7 @@ from server.engine.batch import put, threads_for
 from server.engine.embedder import Embedder
 from server.engine.media import Media
 from server.engine.prefix import fork, pick
-from server.engine.sampling import sampler_chain
+from server.engine.sampling import plain_greedy, sampler_chain
 from server.engine.slots import Feed, Seq, Slot, common_prefix
 from server.engine.stops import StopMatcher
 from server.engine.types import (
@@ -167,8 +167,9 @@ class LlamaEngine:
             raise InvalidArgument("the input length exceeds the context length")
         # Built here, in the caller's thread: a bad grammar fails this request only.
         sampler = sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
+        greedy = plain_greedy(request.sampling, self.num_ctx)
         seq = Seq(request=request, stream=stream, prompt=prompt, sampler=sampler, chunks=chunks,
-                  t_submit=time.perf_counter())  # fmt: skip
+                  greedy=greedy, t_submit=time.perf_counter())  # fmt: skip
         with self._cv:
             if self._closing:
                 lc.llama_sampler_free(sampler)
@@ -422,12 +423,19 @@ class LlamaEngine:
         n = lc.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, True)
         return self._piece.raw[: max(n, 0)]
 
+    def _logits(self, idx: int) -> np.ndarray:
+        """Batch output idx's logits, a view of llama.cpp's buffer until the next decode."""
+        return np.ctypeslib.as_array(lc.llama_get_logits_ith(self._ctx, idx), shape=(self.n_vocab,))
+
     def _sample(self, slot: Slot, idx: int, now: float, wakes: Wakes) -> None:
         seq = slot.seq
         assert seq is not None
         if not seq.generated and not seq.t_first:
             seq.t_first = now
-        token = lc.llama_sampler_sample(seq.sampler, self._ctx, idx)
+        if seq.greedy:  # the chain's greedy sampler alone: its argmax without its copy
+            token = int(self._logits(idx).argmax())
+        else:
+            token = lc.llama_sampler_sample(seq.sampler, self._ctx, idx)
         if lc.llama_vocab_is_eog(self._vocab, token):
             self._finish(slot, "stop", now, wakes, flush=True)
             return
@@ -436,8 +444,7 @@ class LlamaEngine:
         emit, stopped = seq.stops.feed(text)
         entry = None
         if seq.request.logprobs:
-            logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(self._ctx, idx), shape=(self.n_vocab,))
-            entry = logprobs.logprob(logits, token, seq.request.top_logprobs, self._token_bytes)
+            entry = logprobs.logprob(self._logits(idx), token, seq.request.top_logprobs, self._token_bytes)
         seq.stream.post(TokenEvent(emit, entry), wakes)
         limit = seq.request.sampling.num_predict
         if limit < 0:

@@ -16,6 +16,7 @@ class Seq:
     stream: Stream
     prompt: list[int]
     sampler: object = None
+    greedy: bool = False  # sampled by the engine's own argmax (engine/sampling.plain_greedy)
     n_fed: int = 0  # prompt tokens already in the KV cache
     generated: list[int] = field(default_factory=list)
     next_token: int | None = None  # sampled, not yet decoded

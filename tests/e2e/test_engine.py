@@ -53,6 +53,17 @@ def test_same_greedy_request_twice_gives_the_same_output(channel):
     assert first == second and first
 
 
+def test_greedy_argmax_picks_what_llama_cpp_s_chain_picks(channel):
+    """temperature 0 alone is sampled by the engine's own argmax (engine/sampling.py,
+    plain_greedy); top_k 1 at temperature 1 goes through llama.cpp's sampler chain.
+    Both must choose the same tokens."""
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    ours, _, _ = run(stub, model=MODEL, prompt=PROMPT, options=greedy(num_predict=48))
+    chain = types_pb2.Options(temperature=1, top_k=1, seed=1, num_predict=48)
+    theirs, _, _ = run(stub, model=MODEL, prompt=PROMPT, options=chain)
+    assert ours == theirs and len(ours) > 40
+
+
 def test_repetition_penalties_are_applied(channel):
     """repeat_penalty / frequency_penalty / presence_penalty build llama.cpp's penalties
     sampler (Modelfiles often set repeat_penalty 1.1); a strong penalty must make a
