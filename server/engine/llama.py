@@ -167,9 +167,8 @@ class LlamaEngine:
             raise InvalidArgument("the input length exceeds the context length")
         # Built here, in the caller's thread: a bad grammar fails this request only.
         sampler = sampler_chain(self._vocab, self.n_vocab, request.sampling, self.num_ctx)
-        greedy = plain_greedy(request.sampling, self.num_ctx)
         seq = Seq(request=request, stream=stream, prompt=prompt, sampler=sampler, chunks=chunks,
-                  greedy=greedy, t_submit=time.perf_counter())  # fmt: skip
+                  greedy=plain_greedy(sampler), t_submit=time.perf_counter())  # fmt: skip
         with self._cv:
             if self._closing:
                 lc.llama_sampler_free(sampler)

@@ -8,19 +8,15 @@ from server.engine.types import SamplingParams
 from server.errors import InvalidArgument
 
 
-def _last_n(p: SamplingParams, num_ctx: int) -> int:
-    """The penalty window, 0 when no penalty applies. The penalty sampler keeps a ring
-    buffer of last_n tokens: never more than the context."""
-    last_n = num_ctx if p.repeat_last_n < 0 else min(p.repeat_last_n, num_ctx)
-    return last_n if p.repeat_penalty != 1.0 or p.presence_penalty or p.frequency_penalty else 0
-
-
-def plain_greedy(p: SamplingParams, num_ctx: int) -> bool:
-    """A chain of llama.cpp's greedy sampler alone: the engine then takes the argmax of
-    the logits itself. llama_sampler_sample first copies every logit into a candidate
+def plain_greedy(chain) -> bool:
+    """Whether the chain is llama.cpp's greedy sampler alone, read from the chain itself
+    (so it cannot drift from what sampler_chain built): the engine then takes the argmax
+    of the logits itself. llama_sampler_sample first copies every logit into a candidate
     array (262144 of them for gemma3): 180 us per token against numpy's 24 us for the
     same argmax (2% of a gemma3 step on one thread, measured 2026-12-06)."""
-    return p.temperature <= 0 and not p.grammar and not _last_n(p, num_ctx)
+    return lc.llama_sampler_chain_n(chain) == 1 and (
+        lc.llama_sampler_name(lc.llama_sampler_chain_get(chain, 0)) == b"greedy"
+    )
 
 
 def sampler_chain(vocab, vocab_n: int, p: SamplingParams, num_ctx: int):
@@ -33,7 +29,9 @@ def sampler_chain(vocab, vocab_n: int, p: SamplingParams, num_ctx: int):
             lc.llama_sampler_free(chain)
             raise InvalidArgument("invalid format: the grammar could not be compiled")
         add(grammar)
-    if last_n := _last_n(p, num_ctx):
+    # The penalty sampler keeps a ring buffer of last_n tokens: never more than the context.
+    last_n = num_ctx if p.repeat_last_n < 0 else min(p.repeat_last_n, num_ctx)
+    if last_n and (p.repeat_penalty != 1.0 or p.presence_penalty or p.frequency_penalty):
         add(
             # llama-cpp-python 0.3.36's llama.h still takes n_vocab first.
             lc.llama_sampler_init_penalties(
