@@ -252,7 +252,8 @@ class LlamaEngine:
             if not free:
                 return
             self._pending.popleft()
-            slot, source = pick(free, seq.prompt)
+            busy = frozenset(s.seq_id for s in self._slots if s.seq is not None)
+            slot, source = pick(free, seq.prompt, busy)
             if source is not None:
                 fork(self._ctx, self._mem, source, slot)
             self._start(slot, seq)

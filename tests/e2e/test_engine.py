@@ -183,6 +183,43 @@ def test_two_conversations_sharing_a_header_keep_their_own_slots(tmp_path):
         proc.stop()
 
 
+def test_a_conversation_copied_next_to_a_busy_slot_decodes_the_same(tmp_path):
+    """D's prompt is cached in slot 3 when A decodes in slot 0: D is copied into slot 1,
+    next to A, so that their steps stay one ubatch (engine/prefix.py). The copy must give
+    D the same tokens and its whole cached prefix while it is batched with A."""
+    proc = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="4")
+
+    def chatml(text: str) -> str:
+        return f"<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n"
+
+    try:
+        with grpc.insecure_channel(proc.address) as ch:
+            stub = inference_pb2_grpc.InferenceServiceStub(ch)
+
+            def request(prompt: str, n: int):
+                options = greedy(num_predict=n)
+                req = inference_pb2.GenerateRequest(model=MODEL, prompt=prompt, raw=True, options=options)
+                return stub.Generate(req, timeout=180)
+
+            chats = [
+                chatml(t) for t in ("Name a fruit.", "Name a tree.", "Name a bird.", "Describe the sea.")
+            ]
+            alone = ["".join(c.response for c in request(p, 16)) for p in chats]  # slots 0-3
+            # Counting has no end-of-generation token before num_predict: A is still
+            # decoding (in slot 0, the least recently used) while D runs.
+            busy = request("1, 2, 3, 4, 5, 6, 7, 8, 9, 10,", 200)
+            assert not next(busy).done
+            d = request(chats[3], 16)
+            chunks = list(d)
+            rest = list(busy)
+            assert "".join(c.response for c in chunks) == alone[3]
+            assert chunks[-1].prompt_cached_count == chunks[-1].prompt_eval_count - 1
+            assert dict(d.trailing_metadata())["tokenwire-max-batch"] == "2"  # decoded beside A
+            assert rest[-1].done and rest[-1].eval_count == 200
+    finally:
+        proc.stop()
+
+
 def test_format_json_output_parses(channel):
     import json
 
