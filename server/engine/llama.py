@@ -25,7 +25,7 @@ from server.engine import logprobs
 from server.engine.batch import put, threads_for
 from server.engine.embedder import Embedder
 from server.engine.media import Media
-from server.engine.prefix import fork, pick
+from server.engine.prefix import fork, pick, relocation, swap
 from server.engine.sampling import plain_greedy, sampler_chain
 from server.engine.slots import Feed, Seq, Slot, common_prefix
 from server.engine.stops import StopMatcher
@@ -252,8 +252,13 @@ class LlamaEngine:
             if not free:
                 return
             self._pending.popleft()
+            slot, source = pick(free, seq.prompt)
             busy = frozenset(s.seq_id for s in self._slots if s.seq is not None)
-            slot, source = pick(free, seq.prompt, busy)
+            target = relocation(free, slot, busy, filling=len(self._pending) + 1 >= len(free))
+            if target is not None:  # keep the step one ubatch (engine/prefix.py)
+                swap(self._ctx, self._mem, slot, target)
+                source = slot if source is target else source
+                slot = target
             if source is not None:
                 fork(self._ctx, self._mem, source, slot)
             self._start(slot, seq)

@@ -14,13 +14,16 @@ The copy goes through llama.cpp's sequence state (the cells of one sequence, abo
 machine for a 145-token slot: state copy 0.9 ms, seq_cp 11 ms, evaluating the 9
 shared tokens again 66 ms.
 
-Which free slot also decides how a step is decoded. With one KV stream per slot,
-llama.cpp's `split_equal` puts only a run of consecutive sequence ids into one ubatch,
-and each ubatch is one pass over the weights: four streams on slots 0, 2, 4 and 6 are
-four passes, on slots 0-3 one. On 2 threads here a step of four SmolLM2 tokens took
-22.9 ms spread out and 16.9 ms consecutive (gemma3-270m: 44.6 and 32.9), and 4 streams
-on 16 slots had 3 or 4 runs in 1430 of 1430 steps. So a prompt takes a slot that keeps
-the busy slots in the fewest runs, and copies its prefix there when it lies elsewhere.
+Which slot also decides how a step is decoded. With one KV stream per slot, llama.cpp's
+`split_equal` puts only a run of consecutive sequence ids into one ubatch, and each
+ubatch is one pass over the weights: four streams on slots 0, 2, 4 and 6 are four
+passes, on slots 0-3 one. On 2 threads here a step of four SmolLM2 tokens took 22.9 ms
+spread out and 16.9 ms consecutive (gemma3-270m: 44.6 and 32.9; `python -m
+bench.steps`), and 4 streams on 16 slots had 3 or 4 runs in every step. So when the
+slot chosen above would add a run, its content is swapped with a free slot's that does
+not: both caches are kept. (Copying it there instead evicted the other slot's prompt,
+and a burst of 16 requests then prefilled what had been cached: time to first token at
+16 streams went from 85 to 220 ms.)
 """
 
 from __future__ import annotations
@@ -37,43 +40,72 @@ def runs(seq_ids: set[int]) -> int:
     return sum(1 for i in seq_ids if i - 1 not in seq_ids)
 
 
-def pick(free: list[Slot], prompt: list[int], busy: frozenset[int] = frozenset()) -> tuple[Slot, Slot | None]:
+def pick(free: list[Slot], prompt: list[int]) -> tuple[Slot, Slot | None]:
     """The slot for `prompt`, and the slot to copy its shared prefix from (or None).
 
-    Only the free slots that leave the busy ones (`busy`: their seq ids) and this one in
-    the fewest runs are candidates. Among them, the one with the longest common prefix
-    is taken as it is when that loses at most the answer it generated last (the same
-    prompt again, or a conversation going on). If it would lose part of another prompt,
-    the least recently used candidate is taken instead (Ollama's eviction order), with
-    the prefix copied into it from the free slot that shares most of it, unless it holds
-    as much of it already.
+    The free slot with the longest common prefix is taken as it is when that loses at
+    most the answer it generated last (the same prompt again, or a conversation going
+    on). If it would lose part of another prompt, the least recently used free slot is
+    taken instead (Ollama's eviction order), with the prefix copied into it unless it
+    holds as much of it already.
     """
     shared = {s.seq_id: common_prefix(s.cached, prompt) for s in free}
-    after = {s.seq_id: runs(busy | {s.seq_id}) for s in free}
-    fewest = min(after.values())
-    near = [s for s in free if after[s.seq_id] == fewest]
     best = max(free, key=lambda s: (shared[s.seq_id], -s.used))
-    mine = max(near, key=lambda s: (shared[s.seq_id], -s.used))
-    keeps = shared[mine.seq_id] >= min(mine.prompt_len, len(mine.cached))
-    if keeps and shared[mine.seq_id] >= shared[best.seq_id]:
-        return mine, None
-    lru = min(near, key=lambda s: s.used)
-    if shared[lru.seq_id] >= shared[best.seq_id]:
+    if shared[best.seq_id] >= min(best.prompt_len, len(best.cached)):
+        return best, None
+    lru = min(free, key=lambda s: s.used)
+    if lru is best or shared[lru.seq_id] >= shared[best.seq_id]:
         return lru, None
     return lru, best
+
+
+def relocation(free: list[Slot], chosen: Slot, busy: frozenset[int], filling: bool) -> Slot | None:
+    """The free slot to swap `chosen`'s content with so that the busy slots (their seq
+    ids) and this one make the fewest runs, or None when `chosen` does already. The least
+    recently used of those slots is taken. `filling`: every free slot is being taken in
+    this admission anyway, so whatever is chosen, the busy slots end up in one run."""
+    if filling:
+        return None
+    after = {s.seq_id: runs(busy | {s.seq_id}) for s in free}
+    fewest = min(after.values())
+    if after[chosen.seq_id] == fewest:
+        return None
+    return min((s for s in free if after[s.seq_id] == fewest), key=lambda s: s.used)
 
 
 def fork(ctx, mem, source: Slot, target: Slot) -> None:
     """Make target's KV a copy of source's. The caller then keeps the prefix its prompt
     shares and drops the rest, as for any slot (LlamaEngine._start). If llama.cpp refuses
     the state, target is left empty and the prompt is evaluated instead."""
-    lc.llama_memory_seq_rm(mem, target.seq_id, 0, -1)
-    target.cached = []
-    size = lc.llama_state_seq_get_size(ctx, source.seq_id)
-    buf = (ctypes.c_uint8 * size)()
-    if lc.llama_state_seq_get_data(ctx, buf, size, source.seq_id) != size or (
-        lc.llama_state_seq_set_data(ctx, buf, size, target.seq_id) != size
-    ):
-        lc.llama_memory_seq_rm(mem, target.seq_id, 0, -1)
+    state = _state(ctx, source.seq_id)
+    if not _put(ctx, mem, target.seq_id, state):
+        target.cached = []
         return
     target.cached = list(source.cached)
+
+
+def _state(ctx, seq_id: int):
+    size = lc.llama_state_seq_get_size(ctx, seq_id)
+    buf = (ctypes.c_uint8 * size)()
+    return buf if lc.llama_state_seq_get_data(ctx, buf, size, seq_id) == size else None
+
+
+def _put(ctx, mem, seq_id: int, state) -> bool:
+    """Replace a sequence's KV with a state; False (and the sequence empty) if refused."""
+    lc.llama_memory_seq_rm(mem, seq_id, 0, -1)
+    if state is not None and lc.llama_state_seq_set_data(ctx, state, len(state), seq_id) == len(state):
+        return True
+    lc.llama_memory_seq_rm(mem, seq_id, 0, -1)
+    return False
+
+
+def swap(ctx, mem, a: Slot, b: Slot) -> None:
+    """Exchange the KV (and the bookkeeping of what it holds) of two free slots. A state
+    llama.cpp refuses leaves its new slot empty: that prompt is evaluated again."""
+    states = _state(ctx, a.seq_id), _state(ctx, b.seq_id)
+    a.cached, b.cached = b.cached, a.cached
+    a.prompt_len, b.prompt_len = b.prompt_len, a.prompt_len
+    a.used, b.used = b.used, a.used
+    for slot, state in ((a, states[1]), (b, states[0])):
+        if not _put(ctx, mem, slot.seq_id, state):
+            slot.cached, slot.prompt_len = [], 0

@@ -184,9 +184,10 @@ def test_two_conversations_sharing_a_header_keep_their_own_slots(tmp_path):
 
 
 def test_a_conversation_copied_next_to_a_busy_slot_decodes_the_same(tmp_path):
-    """D's prompt is cached in slot 3 when A decodes in slot 0: D is copied into slot 1,
-    next to A, so that their steps stay one ubatch (engine/prefix.py). The copy must give
-    D the same tokens and its whole cached prefix while it is batched with A."""
+    """D's prompt is cached in slot 3 when A decodes in slot 0: D's KV is swapped with
+    slot 1's, next to A, so that their steps stay one ubatch (engine/prefix.py). D must
+    get the same tokens from its whole cached prefix while batched with A, and the
+    prompt slot 1 held must still be cached, now in slot 3."""
     proc = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="4")
 
     def chatml(text: str) -> str:
@@ -216,6 +217,9 @@ def test_a_conversation_copied_next_to_a_busy_slot_decodes_the_same(tmp_path):
             assert chunks[-1].prompt_cached_count == chunks[-1].prompt_eval_count - 1
             assert dict(d.trailing_metadata())["tokenwire-max-batch"] == "2"  # decoded beside A
             assert rest[-1].done and rest[-1].eval_count == 200
+            again = list(request(chats[1], 16))
+            assert "".join(c.response for c in again) == alone[1]
+            assert again[-1].prompt_cached_count == again[-1].prompt_eval_count - 1
     finally:
         proc.stop()
 

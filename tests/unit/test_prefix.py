@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.engine.prefix import pick, runs
+from server.engine.prefix import pick, relocation, runs
 from server.engine.slots import Slot, common_prefix
 
 HEADER = [1, 2, 3]
@@ -57,25 +57,23 @@ def test_runs_count_the_ubatches_of_a_step():
     assert runs({1, 2, 5, 6, 7, 9}) == 3
 
 
-def test_a_prompt_cached_far_from_the_busy_slots_is_copied_next_to_them():
-    # Slots 0-1 are decoding; the prompt's conversation sits in slot 5.
-    conversation = slot(5, [*HEADER, 10, 11], [12], used=1)
-    free = [Slot(2, used=3), Slot(3, used=2), Slot(4), conversation]
-    assert pick(free, [*HEADER, 10, 11, 12, 13], frozenset({0, 1})) == (free[0], conversation)
+def test_a_slot_far_from_the_busy_ones_swaps_with_the_lru_slot_next_to_them():
+    # Slots 3-4 decode; the prompt's conversation is in slot 7; 2 and 5 keep one run.
+    free = [Slot(0), Slot(2, used=4), Slot(5, used=2), Slot(7, used=1)]
+    assert relocation(free, free[3], frozenset({3, 4}), filling=False) is free[2]
 
 
-def test_a_conversation_next_to_the_busy_slots_keeps_its_slot():
-    conversation = slot(2, [*HEADER, 10, 11], [12], used=1)
-    free = [conversation, Slot(3), Slot(5)]
-    assert pick(free, [*HEADER, 10, 11, 12, 13], frozenset({0, 1})) == (conversation, None)
+def test_a_slot_next_to_the_busy_ones_stays():
+    free = [Slot(2, used=3), Slot(5, used=1)]
+    assert relocation(free, free[0], frozenset({0, 1}), filling=False) is None
 
 
 def test_a_hole_between_busy_slots_is_filled_first():
     free = [Slot(2, used=5), Slot(4, used=1), Slot(5)]
-    assert pick(free, [7, 8], frozenset({0, 1, 3})) == (free[0], None)
+    assert relocation(free, free[1], frozenset({0, 1, 3}), filling=False) is free[0]
 
 
-def test_the_least_recently_used_of_the_slots_that_keep_one_run():
-    # Busy 3-4: slots 2 and 5 both keep one run; 5 was used longer ago.
-    free = [Slot(0, used=1), Slot(2, used=4), Slot(5, used=2), Slot(7, used=0)]
-    assert pick(free, [7, 8], frozenset({3, 4})) == (free[2], None)
+def test_nothing_busy_or_every_free_slot_taken_moves_nothing():
+    free = [Slot(0), Slot(3), Slot(6)]
+    assert relocation(free, free[1], frozenset(), filling=False) is None
+    assert relocation(free, free[2], frozenset({1}), filling=True) is None
