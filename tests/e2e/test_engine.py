@@ -19,6 +19,10 @@ def run(stub, **kw) -> tuple[str, inference_pb2.GenerateResponse, dict]:
     return "".join(c.response for c in chunks), chunks[-1], dict(call.trailing_metadata())
 
 
+def chatml(text: str) -> str:
+    return f"<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n"
+
+
 def greedy(**kw) -> types_pb2.Options:
     return types_pb2.Options(temperature=0, seed=1, **kw)
 
@@ -158,9 +162,6 @@ def test_two_conversations_sharing_a_header_keep_their_own_slots(tmp_path):
     slot (engine/prefix.py) instead of evicting A, so A again is all cached."""
     proc = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="2")
 
-    def chatml(text: str) -> str:
-        return f"<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n"
-
     try:
         with grpc.insecure_channel(proc.address) as ch:
             stub = inference_pb2_grpc.InferenceServiceStub(ch)
@@ -183,15 +184,12 @@ def test_two_conversations_sharing_a_header_keep_their_own_slots(tmp_path):
         proc.stop()
 
 
-def test_a_conversation_copied_next_to_a_busy_slot_decodes_the_same(tmp_path):
+def test_a_conversation_swapped_next_to_a_busy_slot_decodes_the_same(tmp_path):
     """D's prompt is cached in slot 3 when A decodes in slot 0: D's KV is swapped with
     slot 1's, next to A, so that their steps stay one ubatch (engine/prefix.py). D must
     get the same tokens from its whole cached prefix while batched with A, and the
     prompt slot 1 held must still be cached, now in slot 3."""
     proc = start_server(tmp_path / "models", OLLAMA_NUM_PARALLEL="4")
-
-    def chatml(text: str) -> str:
-        return f"<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n"
 
     try:
         with grpc.insecure_channel(proc.address) as ch:
