@@ -17,25 +17,26 @@ shared tokens again 66 ms.
 Which slot also decides how a step is decoded. With one KV stream per slot, llama.cpp's
 `split_equal` puts only a run of consecutive sequence ids into one ubatch, and each
 ubatch is one pass over the weights: four streams on slots 0, 2, 4 and 6 are four
-passes, on slots 0-3 one. On 2 threads here a step of four SmolLM2 tokens took 22.9 ms
-spread out and 16.9 ms consecutive (gemma3-270m: 44.6 and 32.9; `python -m
+passes, on slots 0-3 one. On 2 threads here a step of four SmolLM2 tokens took 22.5 ms
+spread out and 16.2 ms consecutive (gemma3-270m: 42.6 and 30.9; `python -m
 bench.steps`), and 4 streams on 16 slots had 3 or 4 runs in every step. So when the
 slot chosen above would add a run, its content is swapped with a free slot's that does
 not: both caches are kept. (Copying it there instead evicted the other slot's prompt,
 and a burst of 16 requests then prefilled what had been cached: time to first token at
-16 streams went from 85 to 220 ms.)
+16 streams went from 82-89 to 207-231 ms.)
 """
 
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Set as AbstractSet
 
 import llama_cpp as lc
 
 from server.engine.slots import Slot, common_prefix
 
 
-def runs(seq_ids: set[int]) -> int:
+def runs(seq_ids: AbstractSet[int]) -> int:
     """Runs of consecutive ids: the ubatches llama.cpp splits a step over these slots into."""
     return sum(1 for i in seq_ids if i - 1 not in seq_ids)
 
