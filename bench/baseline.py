@@ -26,13 +26,15 @@ def _load(model_path: Path):
     return lc.llama_model_load_from_file(str(model_path).encode(), lc.llama_model_default_params())
 
 
-def _context(model, n: int, n_ctx: int):
+def _context(model, n: int, n_ctx: int, threads: int = 0, unified: bool = False):
+    """n sequences of n_ctx tokens each, on `threads` (all cores when 0); one KV stream
+    per sequence unless `unified`, as the engine runs."""
     cparams = lc.llama_context_default_params()
     cparams.n_ctx = n_ctx * n
     cparams.n_batch = cparams.n_ubatch = 512
     cparams.n_seq_max = n
-    cparams.n_threads = cparams.n_threads_batch = os.cpu_count() or 1
-    cparams.kv_unified = False  # one KV stream per sequence, as the engine runs
+    cparams.n_threads = cparams.n_threads_batch = threads or os.cpu_count() or 1
+    cparams.kv_unified = unified
     return lc.llama_init_from_model(model, cparams)
 
 

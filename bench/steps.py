@@ -17,7 +17,7 @@ import time
 
 import llama_cpp as lc
 
-from bench.baseline import _add, _load
+from bench.baseline import _add, _context, _load
 from server.bootstrap import GEMMA3, SMOLLM2, fetch
 from server.settings import Settings
 
@@ -35,11 +35,7 @@ def main() -> None:
     args = p.parse_args()
     spec = SMOLLM2 if args.model == SMOLLM2.name else GEMMA3
     model = _load(fetch(Settings.from_env().cache_dir, spec))
-    cp = lc.llama_context_default_params()
-    cp.n_ctx, cp.n_batch, cp.n_ubatch, cp.n_seq_max = 2048 * args.slots, 512, 512, args.slots
-    cp.n_threads = cp.n_threads_batch = args.threads
-    cp.kv_unified = args.unified
-    ctx = lc.llama_init_from_model(model, cp)
+    ctx = _context(model, args.slots, 2048, args.threads, args.unified)
     batch = lc.llama_batch_init(512, 0, args.slots)
     layouts = [lay for lay in LAYOUTS if max(lay) < args.slots]
     for s in range(args.slots):
